@@ -1,0 +1,141 @@
+// qweave sim CIRCUIT: run a circuit file and write the result file.
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <fmt/format.h>
+#include <omp.h>
+#include <unordered_map>
+#include <unistd.h>
+
+#include "host/cli/commands.h"
+#include "host/errors.h"
+#include "host/parse.h"
+#include "host/result_file.h"
+#include "host/sv_engine.h"
+#include "kernels/config.h"
+#include "kernels/memory.h"
+#include "mpi/runtime.h"
+
+namespace qw::cli {
+
+void add_sim(CLI::App& app, SimArgs& a) {
+  auto* cmd = app.add_subcommand("sim", "Run a circuit (Stim format or OpenQASM 2.0)");
+  cmd->add_option("circuit", a.circuit, "Circuit file (.stim or .qasm)")->required();
+  cmd->add_option("--engine", a.engine, "Engine: sv (state vector)")
+      ->check(CLI::IsMember({"sv"}))->capture_default_str();
+  cmd->add_option("--format", a.format, "Circuit format: auto (by extension), stim, qasm")
+      ->check(CLI::IsMember({"auto", "stim", "qasm"}))->capture_default_str();
+  cmd->add_option("--shots", a.shots, "Number of shots")->capture_default_str();
+  cmd->add_option("--seed", a.seed, "Seed of the counter-based RNG (results depend only on it)")
+      ->capture_default_str();
+  cmd->add_option("-o,--output", a.output, "Result file (default: <circuit name>.h5 here)");
+  cmd->add_flag("--no-output", a.no_output, "Do not write a result file");
+  cmd->add_flag("--save-state", a.save_state, "Write the state to /state/amplitudes");
+  cmd->add_option("--threads", a.threads, "CPU threads (default: OpenMP's choice)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--memory-limit", a.memory_limit_gib,
+                  "Memory the state may use, GiB (default: what is available)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_flag("-q,--quiet", a.quiet, "Print nothing on success");
+}
+
+namespace {
+
+std::string record_string(const std::uint8_t* row, std::uint64_t bits) {
+  std::string s(bits, '0');
+  for (std::uint64_t j = 0; j < bits; ++j) {
+    if ((row[j / 8] >> (j % 8)) & 1u) s[j] = '1';
+  }
+  return s;
+}
+
+void print_histogram(const SvResult& r, std::uint64_t shots) {
+  if (r.num_measurements == 0 || shots == 0) return;
+  if (r.num_measurements > 64) {
+    fmt::print("  measurement records: {} bits per shot (too wide for a histogram)\n",
+               r.num_measurements);
+    return;
+  }
+  std::unordered_map<std::string, std::uint64_t> counts;
+  for (std::uint64_t s = 0; s < shots; ++s) {
+    counts[record_string(r.measurements.data() + s * r.bytes_per_shot, r.num_measurements)]++;
+  }
+  std::vector<std::pair<std::string, std::uint64_t>> v(counts.begin(), counts.end());
+  std::sort(v.begin(), v.end(), [](const auto& a, const auto& b) {
+    return a.second != b.second ? a.second > b.second : a.first < b.first;
+  });
+  fmt::print("  outcomes (record bits in measurement order, {} distinct):\n", v.size());
+  for (std::size_t i = 0; i < std::min<std::size_t>(v.size(), 8); ++i) {
+    fmt::print("    {}  {:>10}  {:6.2f}%\n", v[i].first, v[i].second, 100.0 * v[i].second / shots);
+  }
+  if (v.size() > 8) fmt::print("    ... {} more\n", v.size() - 8);
+}
+
+}  // namespace
+
+int run_sim(const SimArgs& a) {
+  const auto t0 = std::chrono::steady_clock::now();
+  if (a.threads > 0) omp_set_num_threads(a.threads);
+  const Circuit circuit = read_circuit_file(a.circuit, format_from_name(a.format));
+
+  std::string out_path;
+  if (!a.no_output) {
+    out_path = a.output.empty()
+                   ? std::filesystem::path(a.circuit).stem().string() + ".h5"
+                   : a.output;
+  }
+
+  SvOptions opt;
+  opt.shots = a.shots;
+  opt.seed = a.seed;
+  opt.keep_state = a.save_state;
+  opt.memory_limit_bytes = static_cast<std::uint64_t>(a.memory_limit_gib * 1073741824.0);
+  const bool tty = isatty(STDERR_FILENO);
+  auto last = std::chrono::steady_clock::now();
+  opt.progress = [&](std::uint64_t done, std::uint64_t total) {
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last < std::chrono::seconds(2) || a.quiet) return;
+    last = now;
+    fmt::print(stderr, "{}qweave: {}/{} shots{}", tty ? "\r" : "", done, total, tty ? "" : "\n");
+  };
+
+  const SvResult r = run_sv(circuit, opt);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+
+  if (!out_path.empty()) {
+    RunAttributes attrs;
+    attrs.engine = a.engine;
+    attrs.backend = backend_name();
+    attrs.precision = kPrecisionName;
+    attrs.ranks = mpi::size();
+    attrs.seed = a.seed;
+    attrs.shots = a.shots;
+    attrs.qubits = r.num_qubits;
+    attrs.circuit = circuit.source_text;
+    ResultFile file(out_path, attrs);
+    file.write_bits("/measurements", r.measurements.data(), a.shots, r.num_measurements);
+    if (a.save_state) file.write_amplitudes(r.state.data(), r.state.size());
+    file.write_summary("wall_time", seconds, "s", "wall-clock time of the run, parse to results");
+    file.write_summary("sampled_from_final_state", r.sampled_from_final_state ? 1.0 : 0.0, "1",
+                       "1 when all measurements were terminal and every shot was sampled from one "
+                       "final state; 0 when the circuit ran once per shot");
+    file.close();
+  }
+
+  if (!a.quiet) {
+    fmt::print("qweave sim {}: {} qubits, {} measurement bits per shot, {} shots\n", a.circuit,
+               r.num_qubits, r.num_measurements, a.shots);
+    fmt::print("  engine {} on {} ({} precision), seed {}, {}\n", a.engine, backend_name(),
+               kPrecisionName, a.seed,
+               r.sampled_from_final_state ? "all shots sampled from one final state"
+                                          : "one run per shot (mid-circuit measurement)");
+    print_histogram(r, a.shots);
+    fmt::print("  time {:.3f} s{}\n", seconds,
+               out_path.empty() ? "" : fmt::format(", results in {}", out_path));
+  }
+  return kExitOk;
+}
+
+}  // namespace qw::cli

@@ -1,0 +1,32 @@
+// One file per qweave command; main.cc wires them into CLI11.
+#pragma once
+#include <cstdint>
+#include <string>
+
+namespace CLI { class App; }
+
+namespace qw::cli {
+
+struct SimArgs {
+  std::string circuit;
+  std::string engine = "sv";
+  std::string format = "auto";
+  std::uint64_t shots = 1;
+  std::uint64_t seed = 0;
+  std::string output;  // "" -> <circuit stem>.h5 in the current directory
+  bool no_output = false;
+  bool save_state = false;
+  int threads = 0;
+  double memory_limit_gib = 0;
+  bool quiet = false;
+};
+void add_sim(CLI::App& app, SimArgs& args);
+int run_sim(const SimArgs& args);
+
+struct InfoArgs {
+  std::string file;
+};
+void add_info(CLI::App& app, InfoArgs& args);
+int run_info(const InfoArgs& args);
+
+}  // namespace qw::cli

@@ -1,0 +1,42 @@
+// qweave: simulator of modular quantum computers. Commands: sim, info.
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <exception>
+#include <fmt/format.h>
+
+#include "host/cli/commands.h"
+#include "host/errors.h"
+#include "host/version.h"
+#include "mpi/runtime.h"
+
+int main(int argc, char** argv) {
+  qw::mpi::init(&argc, &argv);
+  CLI::App app{"qweave: simulator of modular quantum computers (dense, frame and link engines)"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", qw::version_string());
+
+  qw::cli::SimArgs sim;
+  qw::cli::add_sim(app, sim);
+  qw::cli::InfoArgs info;
+  qw::cli::add_info(app, info);
+
+  int status = qw::kExitOk;
+  try {
+    app.parse(argc, argv);
+    if (app.got_subcommand("sim")) status = qw::cli::run_sim(sim);
+    else if (app.got_subcommand("info")) status = qw::cli::run_info(info);
+  } catch (const CLI::Success& e) {
+    status = app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    status = qw::kExitBadInput;
+  } catch (const qw::InputError& e) {
+    fmt::print(stderr, "qweave: error: {}\n", e.what());
+    status = qw::kExitBadInput;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "qweave: error: {}\n", e.what());
+    status = qw::kExitRuntime;
+  }
+  qw::mpi::finalize();
+  return status;
+}

@@ -1,0 +1,99 @@
+// The gate table: every instruction name the circuit formats know, with its aliases, arity and
+// kind, and the unitary action of each unitary gate. Parsers and engines both read this table.
+#pragma once
+#include <complex>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "kernels/complex.h"
+
+namespace qw {
+
+enum class GateId : std::uint16_t {
+  // Stim: Pauli and identity
+  I, X, Y, Z,
+  // Stim: single-qubit Cliffords
+  C_XYZ, C_ZYX, C_NXYZ, C_XNYZ, C_XYNZ, C_NZYX, C_ZNYX, C_ZYNX,
+  H, H_XY, H_YZ, H_NXY, H_NXZ, H_NYZ,
+  S, S_DAG, SQRT_X, SQRT_X_DAG, SQRT_Y, SQRT_Y_DAG,
+  // Stim: two-qubit Cliffords
+  CX, CY, CZ, CXSWAP, CZSWAP, ISWAP, ISWAP_DAG, SQRT_XX, SQRT_XX_DAG, SQRT_YY, SQRT_YY_DAG,
+  SQRT_ZZ, SQRT_ZZ_DAG, SWAP, SWAPCX, XCX, XCY, XCZ, YCX, YCY, YCZ, II,
+  // Stim: Pauli-product rotations by pi/2 (S-like)
+  SPP, SPP_DAG,
+  // qweave extensions: non-Clifford gates (dense engines only)
+  T, T_DAG, ROT_X, ROT_Y, ROT_Z, U3, PHASE, ROT_XX, ROT_YY, ROT_ZZ,
+  CH, CSX, CPHASE, CRX, CRY, CRZ, CU, CCX, CCZ, CSWAP, C3X, C4X,
+  // Stim: collapsing operations
+  M, MX, MY, MR, MRX, MRY, R, RX, RY, MPP, MXX, MYY, MZZ, MPAD,
+  // Stim: noise channels (+ qweave's non-Pauli channels)
+  X_ERROR, Y_ERROR, Z_ERROR, DEPOLARIZE1, DEPOLARIZE2, PAULI_CHANNEL_1, PAULI_CHANNEL_2,
+  CORRELATED_ERROR, ELSE_CORRELATED_ERROR, HERALDED_ERASE, HERALDED_PAULI_CHANNEL_1,
+  I_ERROR, II_ERROR, AMPLITUDE_DAMP, PHASE_DAMP, IDLE,
+  // Stim: annotations and control flow
+  DETECTOR, OBSERVABLE_INCLUDE, QUBIT_COORDS, SHIFT_COORDS, TICK, REPEAT,
+  COUNT_
+};
+
+enum class GateKind : std::uint8_t {
+  Unitary,    // acts unitarily on its targets
+  Collapse,   // measurement and/or reset
+  Noise,      // channel (parsed now, run by the noise engines)
+  Annotation, // no effect on the state
+  Block,      // REPEAT
+};
+
+enum GateFlag : std::uint32_t {
+  kTargetsPauliProducts = 1u << 0,  // targets like X0*Y1*Z2 (MPP, SPP, E)
+  kAllowsRecControl = 1u << 1,      // rec[-k]/sweep[k] allowed as the classical control
+  kRecTargets = 1u << 2,            // only rec[-k] targets (DETECTOR, OBSERVABLE_INCLUDE)
+  kNoTargets = 1u << 3,             // TICK, SHIFT_COORDS
+  kProducesResults = 1u << 4,       // appends to the measurement record
+  kNoisyResultArg = 1u << 5,        // optional (p) flips each result with probability p
+  kNonClifford = 1u << 6,
+  kAllowsInvert = 1u << 7,          // !q targets (measurements)
+  kValueTargets = 1u << 8,          // MPAD: targets are 0/1 values, not qubits
+};
+
+struct GateInfo {
+  std::string_view name;  // canonical name as written by qweave
+  GateId id;
+  GateKind kind;
+  std::uint8_t group;     // qubits per application (targets are a multiple of it); 0 = products
+  std::int8_t min_args;   // parenthesised arguments accepted
+  std::int8_t max_args;   // -1: any number
+  std::uint32_t flags;
+  // Number of parenthesised arguments when the name is ambiguous between gates (RX reset vs RX(θ)).
+};
+
+const GateInfo& gate_info(GateId id);
+// Looks a name (case-insensitive, aliases included) up. With an argument count, resolves names that
+// mean different gates with and without arguments (Stim's reset RX vs qweave's rotation RX(θ)).
+const GateInfo* find_gate(std::string_view name, int arg_count = -1);
+std::span<const GateInfo> all_gates();
+std::vector<std::string_view> gate_aliases(GateId id);
+
+// How a unitary gate acts on its group of qubits (q[0..group)). The first `controls` qubits of the
+// group are controls (acting on |1>); the action is on the remaining 1 or 2 qubits.
+struct GateAction {
+  enum class Form : std::uint8_t { Identity, Pauli, Diagonal1, Diagonal2, Matrix1, Matrix2, Swap };
+  Form form = Form::Identity;
+  unsigned controls = 0;
+  // Pauli form: pauli code per target position (0=I, 1=X, 2=Y, 3=Z).
+  std::uint8_t pauli[2] = {0, 0};
+  cplx diag[4] = {};
+  Mat2 m2{};
+  Mat4 m4{};
+};
+
+// The action of a unitary gate with its arguments. Precondition: kind == Unitary, not SPP*.
+GateAction gate_action(GateId id, std::span<const double> args);
+
+// The full 2^g x 2^g matrix of a unitary gate on its group (row-major, index bit j = group qubit j),
+// built from gate_action; used by tests and the reference simulators.
+std::vector<std::complex<double>> gate_matrix(GateId id, std::span<const double> args);
+
+}  // namespace qw

@@ -1,0 +1,508 @@
+// The HDF5 result file, schema "qweave/1" (docs/hdf5.md). Serial HDF5 C API with the default file
+// driver; every HDF5 failure becomes a std::runtime_error naming the file and the step that failed,
+// with HDF5's innermost error description appended (its own stack printing is switched off).
+#include "host/result_file.h"
+
+#include <hdf5.h>
+
+#include <algorithm>
+#include <cstddef>
+#include <cstring>
+#include <filesystem>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "host/errors.h"
+
+#ifndef QWEAVE_VERSION
+#define QWEAVE_VERSION "0.0.0"
+#endif
+
+namespace qw {
+namespace {
+
+static_assert(std::is_same_v<hid_t, std::int64_t>, "ResultFile stores hid_t as std::int64_t");
+
+constexpr const char* kFormat = "qweave/1";
+// Amplitudes are converted (single precision) and written this many at a time, so a huge state
+// never needs a second full copy; 1 Mi elements = 16 MiB of float64 pairs.
+constexpr std::uint64_t kAmplitudeSlab = std::uint64_t{1} << 20;
+// Chunks of about 1 MiB: whole-chunk writes bypass the chunk cache, and readers of a slice do not
+// have to read much more than they asked for.
+constexpr std::uint64_t kAmplitudeChunk = std::uint64_t{1} << 16;
+constexpr std::uint64_t kChunkBytes = std::uint64_t{1} << 20;
+
+struct Float64Pair {
+  double r;
+  double i;
+};
+// In double precision the state is written in place, so cplx must be laid out as the compound.
+static_assert(!std::is_same_v<real, double> ||
+                  (sizeof(cplx) == sizeof(Float64Pair) && offsetof(cplx, im) == offsetof(Float64Pair, i)),
+              "cplx must have the layout of the compound {r, i}");
+
+void silence_hdf5_errors() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
+
+// The innermost description on HDF5's error stack (the most specific one), or "".
+std::string hdf5_detail() {
+  std::string detail;
+  H5Ewalk2(
+      H5E_DEFAULT, H5E_WALK_UPWARD,
+      [](unsigned n, const H5E_error2_t* err, void* out) -> herr_t {
+        if (n == 0 && err->desc != nullptr) *static_cast<std::string*>(out) = err->desc;
+        return 0;
+      },
+      &detail);
+  return detail;
+}
+
+// Owns one HDF5 identifier and closes it with the matching H5?close.
+class Handle {
+ public:
+  using Closer = herr_t (*)(hid_t);
+  Handle() = default;
+  Handle(hid_t id, Closer closer) : id_(id), closer_(closer) {}
+  Handle(Handle&& o) noexcept : id_(std::exchange(o.id_, -1)), closer_(o.closer_) {}
+  Handle& operator=(Handle&& o) noexcept {
+    if (this != &o) {
+      reset();
+      id_ = std::exchange(o.id_, -1);
+      closer_ = o.closer_;
+    }
+    return *this;
+  }
+  Handle(const Handle&) = delete;
+  Handle& operator=(const Handle&) = delete;
+  ~Handle() { reset(); }
+  void reset() {
+    if (id_ >= 0 && closer_ != nullptr) closer_(id_);
+    id_ = -1;
+  }
+  hid_t get() const { return id_; }
+  bool valid() const { return id_ >= 0; }
+
+ private:
+  hid_t id_ = -1;
+  Closer closer_ = nullptr;
+};
+
+// Checks an HDF5 result for a writer: throws "<path>: <what>: <hdf5 detail>".
+[[noreturn]] void fail(const std::string& path, const std::string& what) {
+  std::string detail = hdf5_detail();
+  throw std::runtime_error(detail.empty() ? fmt::format("{}: {}", path, what)
+                                          : fmt::format("{}: {}: {}", path, what, detail));
+}
+Handle check(hid_t id, Handle::Closer closer, const std::string& path, const std::string& what) {
+  if (id < 0) fail(path, what);
+  return Handle(id, closer);
+}
+void check(herr_t status, const std::string& path, const std::string& what) {
+  if (status < 0) fail(path, what);
+}
+
+// Variable-length UTF-8 string: h5py reads it as str, and empty or long texts need no size.
+Handle string_type(const std::string& path) {
+  Handle t = check(H5Tcopy(H5T_C_S1), H5Tclose, path, "cannot create a string type");
+  check(H5Tset_size(t.get(), H5T_VARIABLE), path, "cannot create a string type");
+  check(H5Tset_cset(t.get(), H5T_CSET_UTF8), path, "cannot create a string type");
+  return t;
+}
+
+// The file type of /state/amplitudes, and the memory type of Float64Pair (the same layout).
+Handle complex128_type(const std::string& path) {
+  Handle t = check(H5Tcreate(H5T_COMPOUND, sizeof(Float64Pair)), H5Tclose, path,
+                   "cannot create the complex type");
+  check(H5Tinsert(t.get(), "r", offsetof(Float64Pair, r), H5T_NATIVE_DOUBLE), path,
+        "cannot create the complex type");
+  check(H5Tinsert(t.get(), "i", offsetof(Float64Pair, i), H5T_NATIVE_DOUBLE), path,
+        "cannot create the complex type");
+  return t;
+}
+
+void write_string_attr(hid_t obj, const char* name, const std::string& value,
+                       const std::string& path) {
+  const std::string what = fmt::format("cannot write attribute {}", name);
+  Handle type = string_type(path);
+  Handle space = check(H5Screate(H5S_SCALAR), H5Sclose, path, what);
+  Handle attr = check(H5Acreate2(obj, name, type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT),
+                      H5Aclose, path, what);
+  const char* data = value.c_str();
+  check(H5Awrite(attr.get(), type.get(), &data), path, what);
+}
+
+template <typename T>
+void write_scalar_attr(hid_t obj, const char* name, hid_t file_type, hid_t mem_type, T value,
+                       const std::string& path) {
+  const std::string what = fmt::format("cannot write attribute {}", name);
+  Handle space = check(H5Screate(H5S_SCALAR), H5Sclose, path, what);
+  Handle attr;
+  if (H5Aexists(obj, name) > 0) {
+    attr = check(H5Aopen(obj, name, H5P_DEFAULT), H5Aclose, path, what);
+  } else {
+    attr = check(H5Acreate2(obj, name, file_type, space.get(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose,
+                 path, what);
+  }
+  check(H5Awrite(attr.get(), mem_type, &value), path, what);
+}
+
+// Link creation that makes missing intermediate groups ("/links/a/b" without "/links").
+Handle intermediate_groups_lcpl(const std::string& path) {
+  Handle lcpl = check(H5Pcreate(H5P_LINK_CREATE), H5Pclose, path, "cannot create property list");
+  check(H5Pset_create_intermediate_group(lcpl.get(), 1), path, "cannot create property list");
+  return lcpl;
+}
+
+// ---- reading, for describe_result_file ----------------------------------------------------------
+
+std::string integer_name(hid_t type) {
+  const bool is_signed = H5Tget_sign(type) == H5T_SGN_2;
+  return fmt::format("{}int{}", is_signed ? "" : "u", 8 * H5Tget_size(type));
+}
+
+std::string type_name(hid_t type) {
+  switch (H5Tget_class(type)) {
+    case H5T_INTEGER: return integer_name(type);
+    case H5T_FLOAT: return fmt::format("float{}", 8 * H5Tget_size(type));
+    case H5T_STRING: return "string";
+    case H5T_COMPOUND: {
+      const int n = H5Tget_nmembers(type);
+      std::vector<std::string> names;
+      bool all_float = true;
+      for (int k = 0; k < n; ++k) {
+        char* member = H5Tget_member_name(type, static_cast<unsigned>(k));
+        names.emplace_back(member != nullptr ? member : "?");
+        H5free_memory(member);
+        all_float = all_float && H5Tget_member_class(type, static_cast<unsigned>(k)) == H5T_FLOAT;
+      }
+      if (n == 2 && all_float && names[0] == "r" && names[1] == "i") {
+        return fmt::format("complex{} {{r, i}}", 8 * H5Tget_size(type));
+      }
+      return fmt::format("compound {{{}}}", fmt::join(names, ", "));
+    }
+    case H5T_ENUM: return "enum";
+    case H5T_ARRAY: return "array";
+    default: return "other";
+  }
+}
+
+// An attribute's value as text (scalar strings, integers and floats), or nullopt when absent.
+std::optional<std::string> read_attr_text(hid_t obj, const char* name) {
+  if (H5Aexists(obj, name) <= 0) return std::nullopt;
+  Handle attr(H5Aopen(obj, name, H5P_DEFAULT), H5Aclose);
+  if (!attr.valid()) return std::nullopt;
+  Handle type(H5Aget_type(attr.get()), H5Tclose);
+  Handle space(H5Aget_space(attr.get()), H5Sclose);
+  if (!type.valid() || !space.valid()) return std::nullopt;
+  if (H5Sget_simple_extent_npoints(space.get()) != 1) return "(array)";
+  switch (H5Tget_class(type.get())) {
+    case H5T_STRING: {
+      if (H5Tis_variable_str(type.get()) > 0) {
+        Handle mem(H5Tcopy(H5T_C_S1), H5Tclose);
+        H5Tset_size(mem.get(), H5T_VARIABLE);
+        H5Tset_cset(mem.get(), H5Tget_cset(type.get()));
+        char* data = nullptr;
+        if (H5Aread(attr.get(), mem.get(), &data) < 0) return std::nullopt;
+        std::string value = data != nullptr ? data : "";
+        H5Dvlen_reclaim(mem.get(), space.get(), H5P_DEFAULT, &data);
+        return value;
+      }
+      const size_t size = H5Tget_size(type.get());
+      std::vector<char> buffer(size + 1, '\0');
+      Handle mem(H5Tcopy(type.get()), H5Tclose);
+      if (H5Aread(attr.get(), mem.get(), buffer.data()) < 0) return std::nullopt;
+      return std::string(buffer.data(), strnlen(buffer.data(), size));
+    }
+    case H5T_INTEGER: {
+      if (H5Tget_sign(type.get()) == H5T_SGN_2) {
+        long long v = 0;
+        if (H5Aread(attr.get(), H5T_NATIVE_LLONG, &v) < 0) return std::nullopt;
+        return fmt::format("{}", v);
+      }
+      unsigned long long v = 0;
+      if (H5Aread(attr.get(), H5T_NATIVE_ULLONG, &v) < 0) return std::nullopt;
+      return fmt::format("{}", v);
+    }
+    case H5T_FLOAT: {
+      double v = 0;
+      if (H5Aread(attr.get(), H5T_NATIVE_DOUBLE, &v) < 0) return std::nullopt;
+      return fmt::format("{}", v);
+    }
+    default: return "(" + type_name(type.get()) + ")";
+  }
+}
+
+std::size_t count_lines(const std::string& text) {
+  if (text.empty()) return 0;
+  std::size_t lines = static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'));
+  if (text.back() != '\n') ++lines;
+  return lines;
+}
+
+struct DatasetInfo {
+  std::string path;  // "/state/amplitudes"
+  std::string shape;  // "[8]", "scalar"
+  std::string type;
+  std::vector<std::pair<std::string, std::string>> attributes;  // name, value text
+  std::optional<double> scalar;  // the value of a scalar float dataset
+};
+
+herr_t collect_attribute(hid_t obj, const char* name, const H5A_info_t*, void* out) {
+  auto* info = static_cast<DatasetInfo*>(out);
+  info->attributes.emplace_back(name, read_attr_text(obj, name).value_or("?"));
+  return 0;
+}
+
+herr_t collect_dataset(hid_t group, const char* name, const H5L_info_t* link, void* out) {
+  if (link->type != H5L_TYPE_HARD) return 0;
+  Handle obj(H5Oopen(group, name, H5P_DEFAULT), H5Oclose);
+  if (!obj.valid() || H5Iget_type(obj.get()) != H5I_DATASET) return 0;
+  DatasetInfo info;
+  info.path = std::string("/") + name;
+  Handle type(H5Dget_type(obj.get()), H5Tclose);
+  Handle space(H5Dget_space(obj.get()), H5Sclose);
+  info.type = type.valid() ? type_name(type.get()) : "?";
+  const int rank = space.valid() ? H5Sget_simple_extent_ndims(space.get()) : -1;
+  if (rank == 0) {
+    info.shape = "scalar";
+    if (H5Tget_class(type.get()) == H5T_FLOAT) {
+      double v = 0;
+      if (H5Dread(obj.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, &v) >= 0) {
+        info.scalar = v;
+      }
+    }
+  } else if (rank > 0) {
+    std::vector<hsize_t> dims(static_cast<std::size_t>(rank));
+    H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr);
+    info.shape = fmt::format("[{}]", fmt::join(dims, ", "));
+  } else {
+    info.shape = "?";
+  }
+  hsize_t index = 0;
+  H5Aiterate2(obj.get(), H5_INDEX_NAME, H5_ITER_INC, &index, collect_attribute, &info);
+  static_cast<std::vector<DatasetInfo>*>(out)->push_back(std::move(info));
+  return 0;
+}
+
+}  // namespace
+
+// ---- ResultFile ---------------------------------------------------------------------------------
+
+ResultFile::ResultFile(const std::string& path, const RunAttributes& attrs) : path_(path) {
+  silence_hdf5_errors();
+  file_ = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  if (file_ < 0) fail(path_, "cannot create the result file");
+  try {
+    write_string_attr(file_, "format", kFormat, path_);
+    write_string_attr(file_, "version", QWEAVE_VERSION, path_);
+    write_string_attr(file_, "engine", attrs.engine, path_);
+    write_string_attr(file_, "backend", attrs.backend, path_);
+    write_string_attr(file_, "precision", attrs.precision, path_);
+    write_scalar_attr<std::int32_t>(file_, "ranks", H5T_STD_I32LE, H5T_NATIVE_INT32,
+                                    static_cast<std::int32_t>(attrs.ranks), path_);
+    write_scalar_attr<std::uint64_t>(file_, "seed", H5T_STD_U64LE, H5T_NATIVE_UINT64, attrs.seed,
+                                     path_);
+    write_scalar_attr<std::uint64_t>(file_, "shots", H5T_STD_U64LE, H5T_NATIVE_UINT64, attrs.shots,
+                                     path_);
+    write_scalar_attr<std::uint32_t>(file_, "qubits", H5T_STD_U32LE, H5T_NATIVE_UINT32,
+                                     attrs.qubits, path_);
+    write_string_attr(file_, "config", attrs.config, path_);
+    write_string_attr(file_, "circuit", attrs.circuit, path_);
+    write_scalar_attr<std::uint8_t>(file_, "complete", H5T_STD_U8LE, H5T_NATIVE_UINT8, 0, path_);
+    // Make the incomplete header visible on disk before any long computation runs.
+    check(H5Fflush(file_, H5F_SCOPE_GLOBAL), path_, "cannot flush the result file");
+  } catch (...) {
+    H5Fclose(file_);
+    file_ = -1;
+    throw;
+  }
+}
+
+ResultFile::~ResultFile() {
+  if (file_ >= 0) H5Fclose(file_);
+}
+
+void ResultFile::write_amplitudes(const cplx* amps, std::uint64_t count) {
+  if (file_ < 0) throw std::runtime_error(path_ + ": cannot write /state/amplitudes: file closed");
+  const std::string what = "cannot write /state/amplitudes";
+  Handle type = complex128_type(path_);
+  const hsize_t dims[1] = {count};
+  Handle space = check(H5Screate_simple(1, dims, nullptr), H5Sclose, path_, what);
+  Handle dcpl = check(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, path_, what);
+  if (count > 0) {
+    // Chunk dimensions must not exceed fixed dataset dimensions, and must be positive.
+    const hsize_t chunk[1] = {std::min<std::uint64_t>(count, kAmplitudeChunk)};
+    check(H5Pset_chunk(dcpl.get(), 1, chunk), path_, what);
+  }
+  Handle lcpl = intermediate_groups_lcpl(path_);
+  Handle dset = check(H5Dcreate2(file_, "/state/amplitudes", type.get(), space.get(), lcpl.get(),
+                                 dcpl.get(), H5P_DEFAULT),
+                      H5Dclose, path_, what);
+  std::vector<Float64Pair> buffer;
+  if constexpr (!std::is_same_v<real, double>) {
+    buffer.resize(std::min<std::uint64_t>(count, kAmplitudeSlab));
+  }
+  for (std::uint64_t start = 0; start < count; start += kAmplitudeSlab) {
+    const std::uint64_t n = std::min(kAmplitudeSlab, count - start);
+    const hsize_t offset[1] = {start};
+    const hsize_t extent[1] = {n};
+    Handle file_space = check(H5Dget_space(dset.get()), H5Sclose, path_, what);
+    check(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, offset, nullptr, extent, nullptr),
+          path_, what);
+    Handle mem_space = check(H5Screate_simple(1, extent, nullptr), H5Sclose, path_, what);
+    const void* data = nullptr;
+    if constexpr (std::is_same_v<real, double>) {
+      data = amps + start;  // already {float64 r, float64 i}: written in place, no copy
+    } else {
+      for (std::uint64_t k = 0; k < n; ++k) {
+        buffer[k] = {static_cast<double>(amps[start + k].re), static_cast<double>(amps[start + k].im)};
+      }
+      data = buffer.data();
+    }
+    check(H5Dwrite(dset.get(), type.get(), mem_space.get(), file_space.get(), H5P_DEFAULT, data),
+          path_, what);
+  }
+}
+
+void ResultFile::write_bits(const std::string& dataset, const std::uint8_t* packed,
+                            std::uint64_t shots, std::uint64_t bits) {
+  const std::string what = fmt::format("cannot write {}", dataset);
+  if (file_ < 0) throw std::runtime_error(path_ + ": " + what + ": file closed");
+  const std::uint64_t row_bytes = (bits + 7) / 8;
+  const hsize_t dims[2] = {shots, row_bytes};
+  Handle space = check(H5Screate_simple(2, dims, nullptr), H5Sclose, path_, what);
+  Handle dcpl = check(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, path_, what);
+  if (shots > 0 && row_bytes > 0) {
+    // Chunked along shots: whole rows, about kChunkBytes per chunk.
+    const hsize_t chunk_cols = std::min(row_bytes, kChunkBytes);
+    const hsize_t chunk_rows = std::clamp<std::uint64_t>(kChunkBytes / chunk_cols, 1, shots);
+    const hsize_t chunk[2] = {chunk_rows, chunk_cols};
+    check(H5Pset_chunk(dcpl.get(), 2, chunk), path_, what);
+  }
+  Handle lcpl = intermediate_groups_lcpl(path_);
+  Handle dset = check(H5Dcreate2(file_, dataset.c_str(), H5T_STD_U8LE, space.get(), lcpl.get(),
+                                 dcpl.get(), H5P_DEFAULT),
+                      H5Dclose, path_, what);
+  write_scalar_attr<std::uint64_t>(dset.get(), "bits", H5T_STD_U64LE, H5T_NATIVE_UINT64, bits,
+                                   path_);
+  if (shots > 0 && row_bytes > 0) {
+    check(H5Dwrite(dset.get(), H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, packed), path_,
+          what);
+  }
+}
+
+void ResultFile::write_summary(const std::string& name, double value, const std::string& units,
+                               const std::string& description) {
+  const std::string dataset = "/summary/" + name;
+  const std::string what = fmt::format("cannot write {}", dataset);
+  if (file_ < 0) throw std::runtime_error(path_ + ": " + what + ": file closed");
+  Handle space = check(H5Screate(H5S_SCALAR), H5Sclose, path_, what);
+  Handle lcpl = intermediate_groups_lcpl(path_);
+  Handle dset = check(H5Dcreate2(file_, dataset.c_str(), H5T_IEEE_F64LE, space.get(), lcpl.get(),
+                                 H5P_DEFAULT, H5P_DEFAULT),
+                      H5Dclose, path_, what);
+  check(H5Dwrite(dset.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, &value), path_,
+        what);
+  write_string_attr(dset.get(), "units", units, path_);
+  write_string_attr(dset.get(), "description", description, path_);
+}
+
+void ResultFile::close() {
+  if (file_ < 0) return;
+  const hid_t file = std::exchange(file_, -1);
+  try {
+    // Everything else reaches the disk before complete = 1 does.
+    check(H5Fflush(file, H5F_SCOPE_GLOBAL), path_, "cannot flush the result file");
+    write_scalar_attr<std::uint8_t>(file, "complete", H5T_STD_U8LE, H5T_NATIVE_UINT8, 1, path_);
+  } catch (...) {
+    H5Fclose(file);
+    throw;
+  }
+  check(H5Fclose(file), path_, "cannot close the result file");
+}
+
+// ---- describe_result_file -----------------------------------------------------------------------
+
+std::string describe_result_file(const std::string& path) {
+  silence_hdf5_errors();
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) {
+    throw InputError(fmt::format("{}: cannot open: no such file", path));
+  }
+  if (H5Fis_hdf5(path.c_str()) <= 0) {
+    throw InputError(fmt::format("{}: cannot open: not an HDF5 file", path));
+  }
+  Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
+  if (!file.valid()) {
+    const std::string detail = hdf5_detail();
+    throw InputError(fmt::format("{}: cannot open{}", path, detail.empty() ? "" : ": " + detail));
+  }
+  const std::optional<std::string> format = read_attr_text(file.get(), "format");
+  if (!format) {
+    throw InputError(fmt::format("{}: not a qweave result file (no format attribute)", path));
+  }
+  if (format->rfind("qweave/", 0) != 0) {
+    throw InputError(
+        fmt::format("{}: not a qweave result file (format attribute is \"{}\")", path, *format));
+  }
+
+  std::string out = fmt::format("{}\n", path);
+  const auto attr = [&](const char* name) {
+    return read_attr_text(file.get(), name).value_or("(missing)");
+  };
+  for (const char* name : {"format", "version", "engine", "backend", "precision", "ranks", "seed",
+                           "shots", "qubits"}) {
+    out += fmt::format("  {:<10} {}\n", name, attr(name));
+  }
+  const std::optional<std::string> complete = read_attr_text(file.get(), "complete");
+  out += fmt::format("  {:<10} {}\n", "complete",
+                     complete && *complete != "0" ? "yes" : "NO — the run did not finish cleanly");
+  for (const char* name : {"circuit", "config"}) {
+    const std::optional<std::string> text = read_attr_text(file.get(), name);
+    const std::size_t lines = text ? count_lines(*text) : 0;
+    out += fmt::format("  {:<10} {}\n", name,
+                       !text ? "(missing)"
+                       : lines == 0 ? "(none)"
+                                    : fmt::format("{} line{}", lines, lines == 1 ? "" : "s"));
+  }
+
+  std::vector<DatasetInfo> datasets;
+  H5Lvisit(file.get(), H5_INDEX_NAME, H5_ITER_INC, collect_dataset, &datasets);
+  out += "datasets:\n";
+  if (datasets.empty()) out += "  (none)\n";
+  std::size_t width = 0;
+  for (const DatasetInfo& d : datasets) width = std::max(width, d.path.size());
+  for (const DatasetInfo& d : datasets) {
+    std::string line = fmt::format("  {:<{}}  {} {}", d.path, width, d.type, d.shape);
+    for (const auto& [name, value] : d.attributes) {
+      if (name == "bits") line += fmt::format("  bits = {}", value);
+    }
+    out += line + "\n";
+  }
+
+  bool summary_header = false;
+  for (const DatasetInfo& d : datasets) {
+    if (d.path.rfind("/summary/", 0) != 0 || !d.scalar) continue;
+    if (!summary_header) out += "summary:\n";
+    summary_header = true;
+    std::string units;
+    std::string description;
+    for (const auto& [name, value] : d.attributes) {
+      if (name == "units") units = value;
+      if (name == "description") description = value;
+    }
+    std::string line = fmt::format("  {} = {}", d.path.substr(9), *d.scalar);
+    if (!units.empty()) line += " " + units;
+    if (!description.empty()) line += "  (" + description + ")";
+    out += line + "\n";
+  }
+  return out;
+}
+
+}  // namespace qw

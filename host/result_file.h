@@ -1,0 +1,55 @@
+// The HDF5 result file (schema "qweave/1", docs/hdf5.md). Root attributes are written at creation
+// with complete = 0; close() writes complete = 1 last. A file not closed cleanly stays incomplete.
+#pragma once
+#include <cstdint>
+#include <string>
+
+#include "kernels/complex.h"
+
+namespace qw {
+
+struct RunAttributes {
+  std::string engine;     // "sv", ...
+  std::string backend;    // "cpu" or "cuda"
+  std::string precision;  // "double" or "single"
+  int ranks = 1;
+  std::uint64_t seed = 0;
+  std::uint64_t shots = 0;
+  std::uint32_t qubits = 0;
+  std::string config;   // experiment text ("" when run from a bare circuit)
+  std::string circuit;  // circuit text
+};
+
+class ResultFile {
+ public:
+  // Creates (truncates) path and writes the root attributes. Throws std::runtime_error naming the
+  // path when the file cannot be created.
+  ResultFile(const std::string& path, const RunAttributes& attrs);
+  ~ResultFile();  // closes without marking complete unless close() ran
+  ResultFile(const ResultFile&) = delete;
+  ResultFile& operator=(const ResultFile&) = delete;
+
+  // /state/amplitudes: count complex values as the compound {r: float64, i: float64}.
+  void write_amplitudes(const cplx* amps, std::uint64_t count);
+  // dataset (e.g. "/measurements"): uint8 [shots, ceil(bits/8)], little-endian bit order inside a
+  // byte, attribute bits.
+  void write_bits(const std::string& dataset, const std::uint8_t* packed, std::uint64_t shots,
+                  std::uint64_t bits);
+  // /summary/<name>: float64 scalar with attributes units and description.
+  void write_summary(const std::string& name, double value, const std::string& units,
+                     const std::string& description);
+  // Writes complete = 1 and closes. Only a clean end of a run calls this.
+  void close();
+
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+  std::int64_t file_ = -1;  // hid_t
+};
+
+// A readable multi-line summary of a result file, for `qweave info`. Throws InputError when the
+// file does not exist or is not a qweave result file.
+std::string describe_result_file(const std::string& path);
+
+}  // namespace qw

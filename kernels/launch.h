@@ -1,0 +1,87 @@
+// The one launch primitive and the deterministic reduction, for kernel sources (.cu) only.
+// cpu backend: Thrust's OpenMP device system (these .cu files are compiled as C++ by g++).
+// cuda backend: Thrust's CUDA device system, same functor source compiled by nvcc.
+#pragma once
+#include <cstdint>
+#include <vector>
+#include <thrust/execution_policy.h>
+#include <thrust/for_each.h>
+#include <thrust/iterator/counting_iterator.h>
+#include "kernels/bits.h"
+
+namespace qw {
+
+// Calls f(i) for every i in [0, n), in parallel on the backend's device.
+template <class F>
+void for_each_index(index_t n, F f) {
+  if (n == 0) return;
+  thrust::for_each(thrust::device, thrust::counting_iterator<index_t>(0),
+                   thrust::counting_iterator<index_t>(n), f);
+}
+
+// Deterministic sum of val(i), i in [0, n): a fixed tree that does not depend on thread count or
+// backend, so that probabilities (and hence sampled outcomes) are bit-identical everywhere.
+// Level 1: partial[j] = sum over k of val(j_block * W * K + j_lane + k * W) with W lanes per block
+// (coalesced on a GPU, contiguous per thread on a CPU); further levels reduce the partials the
+// same way; the last <= kFinal values are added in order on the host.
+namespace detail {
+inline constexpr index_t kLanes = 32;    // a warp: coalesced loads
+inline constexpr index_t kPerLane = 128; // partials are 1/128 of the input
+inline constexpr index_t kFinal = 4096;
+
+// Partial sums of val over groups of kLanes * kPerLane indices; returns number of partials.
+template <class Val>
+struct StridedPartial {
+  Val val;
+  index_t n;
+  double* out;
+  QW_HD void operator()(index_t j) const {
+    const index_t block = j / kLanes, lane = j % kLanes;
+    const index_t base = block * kLanes * kPerLane + lane;
+    double s = 0;
+    for (index_t k = 0; k < kPerLane; ++k) {
+      const index_t i = base + k * kLanes;
+      if (i < n) s += static_cast<double>(val(i));
+    }
+    out[j] = s;
+  }
+};
+
+struct ArrayVal {
+  const double* a;
+  QW_HD double operator()(index_t i) const { return a[i]; }
+};
+
+double* device_scratch_doubles(index_t count, int slot);
+void copy_doubles_to_host(const double* device_src, double* host_dst, index_t count);
+}  // namespace detail
+
+template <class Val>
+double reduce_sum(index_t n, Val val) {
+  using namespace detail;
+  if (n == 0) return 0.0;
+  const index_t group = kLanes * kPerLane;
+  auto partial_count = [&](index_t m) {
+    const index_t blocks = (m + group - 1) / group;
+    return blocks * kLanes;
+  };
+  index_t m = partial_count(n);
+  double* cur = device_scratch_doubles(m, 0);
+  for_each_index(m, StridedPartial<Val>{val, n, cur});
+  int slot = 1;
+  while (m > kFinal) {
+    const index_t next_m = partial_count(m);
+    double* next = device_scratch_doubles(next_m, slot);
+    for_each_index(next_m, StridedPartial<ArrayVal>{ArrayVal{cur}, m, next});
+    cur = next;
+    m = next_m;
+    slot ^= 1;
+  }
+  std::vector<double> host(m);
+  copy_doubles_to_host(cur, host.data(), m);
+  double s = 0;
+  for (double x : host) s += x;
+  return s;
+}
+
+}  // namespace qw

@@ -1,0 +1,305 @@
+// State-vector kernels: each is one functor, launched by for_each_index on either backend.
+#include "kernels/statevec.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "kernels/launch.h"
+#include "kernels/memory.h"
+#include "kernels/rng.h"
+
+namespace qw::sv {
+namespace {
+
+QW_HD inline bool controls_match(index_t i, index_t mask, index_t value) {
+  return (i & mask) == value;
+}
+QW_HD inline unsigned parity(index_t x) { return popcount64(x) & 1u; }
+
+struct SetBasis {
+  cplx* a;
+  index_t basis;
+  QW_HD void operator()(index_t i) const {
+    a[i] = cplx{i == basis ? real(1) : real(0), real(0)};
+  }
+};
+
+struct Copy {
+  cplx* dst;
+  const cplx* src;
+  QW_HD void operator()(index_t i) const { dst[i] = src[i]; }
+};
+
+struct Scale {
+  cplx* a;
+  real s;
+  QW_HD void operator()(index_t i) const { a[i] = s * a[i]; }
+};
+
+struct Apply1q {
+  cplx* a;
+  unsigned q;
+  Mat2 m;
+  index_t cm, cv;
+  QW_HD void operator()(index_t i) const {
+    const index_t i0 = insert_zero_bit(i, q);
+    if (!controls_match(i0, cm, cv)) return;
+    const index_t i1 = i0 | (index_t{1} << q);
+    const cplx x0 = a[i0], x1 = a[i1];
+    a[i0] = m.m[0] * x0 + m.m[1] * x1;
+    a[i1] = m.m[2] * x0 + m.m[3] * x1;
+  }
+};
+
+struct Apply1qDiagonal {
+  cplx* a;
+  unsigned q;
+  cplx d0, d1;
+  index_t cm, cv;
+  QW_HD void operator()(index_t i) const {
+    const index_t i0 = insert_zero_bit(i, q);
+    if (!controls_match(i0, cm, cv)) return;
+    const index_t i1 = i0 | (index_t{1} << q);
+    a[i0] = d0 * a[i0];
+    a[i1] = d1 * a[i1];
+  }
+};
+
+struct Apply2q {
+  cplx* a;
+  unsigned q0, q1, lo, hi;
+  Mat4 m;
+  index_t cm, cv;
+  QW_HD void operator()(index_t i) const {
+    const index_t base = insert_two_zero_bits(i, lo, hi);
+    if (!controls_match(base, cm, cv)) return;
+    const index_t b0 = index_t{1} << q0, b1 = index_t{1} << q1;
+    const index_t idx[4] = {base, base | b0, base | b1, base | b0 | b1};
+    cplx x[4];
+    for (int k = 0; k < 4; ++k) x[k] = a[idx[k]];
+    for (int r = 0; r < 4; ++r) {
+      cplx s = m.m[4 * r] * x[0];
+      for (int c = 1; c < 4; ++c) s = s + m.m[4 * r + c] * x[c];
+      a[idx[r]] = s;
+    }
+  }
+};
+
+struct Apply2qDiagonal {
+  cplx* a;
+  unsigned q0, q1, lo, hi;
+  cplx d[4];
+  index_t cm, cv;
+  QW_HD void operator()(index_t i) const {
+    const index_t base = insert_two_zero_bits(i, lo, hi);
+    if (!controls_match(base, cm, cv)) return;
+    const index_t b0 = index_t{1} << q0, b1 = index_t{1} << q1;
+    a[base] = d[0] * a[base];
+    a[base | b0] = d[1] * a[base | b0];
+    a[base | b1] = d[2] * a[base | b1];
+    a[base | b0 | b1] = d[3] * a[base | b0 | b1];
+  }
+};
+
+struct Swap {
+  cplx* a;
+  unsigned q0, q1, lo, hi;
+  index_t cm, cv;
+  QW_HD void operator()(index_t i) const {
+    const index_t base = insert_two_zero_bits(i, lo, hi);
+    if (!controls_match(base, cm, cv)) return;
+    const index_t i01 = base | (index_t{1} << q0), i10 = base | (index_t{1} << q1);
+    const cplx t = a[i01];
+    a[i01] = a[i10];
+    a[i10] = t;
+  }
+};
+
+// (P a)[j] = i^k (-1)^{|(j ^ x) & z|} a[j ^ x]
+struct PauliDiagonal {
+  cplx* a;
+  index_t z;
+  unsigned k;
+  index_t cm, cv;
+  QW_HD void operator()(index_t i) const {
+    if (!controls_match(i, cm, cv)) return;
+    a[i] = mul_i_pow(a[i], k + 2 * parity(i & z));
+  }
+};
+
+struct PauliPairs {
+  cplx* a;
+  index_t x, z;
+  unsigned k, pivot;
+  index_t cm, cv;
+  QW_HD void operator()(index_t i) const {
+    const index_t i0 = insert_zero_bit(i, pivot);
+    if (!controls_match(i0, cm, cv)) return;
+    const index_t i1 = i0 ^ x;
+    const cplx x0 = a[i0], x1 = a[i1];
+    a[i1] = mul_i_pow(x0, k + 2 * parity(i0 & z));
+    a[i0] = mul_i_pow(x1, k + 2 * parity(i1 & z));
+  }
+};
+
+// a <- alpha a + beta P a, over the pairs (i0, i0 ^ x).
+struct CombinePauliPairs {
+  cplx* a;
+  index_t x, z;
+  unsigned k, pivot;
+  cplx alpha, beta;
+  QW_HD void operator()(index_t i) const {
+    const index_t i0 = insert_zero_bit(i, pivot);
+    const index_t i1 = i0 ^ x;
+    const cplx x0 = a[i0], x1 = a[i1];
+    const cplx p0 = mul_i_pow(x1, k + 2 * parity(i1 & z));  // (P a)[i0]
+    const cplx p1 = mul_i_pow(x0, k + 2 * parity(i0 & z));  // (P a)[i1]
+    a[i0] = alpha * x0 + beta * p0;
+    a[i1] = alpha * x1 + beta * p1;
+  }
+};
+
+// x == 0: P is diagonal, (P a)[i] = i^k (-1)^{|i & z|} a[i].
+struct CombinePauliDiagonal {
+  cplx* a;
+  index_t z;
+  unsigned k;
+  cplx alpha, beta;
+  QW_HD void operator()(index_t i) const {
+    a[i] = alpha * a[i] + beta * mul_i_pow(a[i], k + 2 * parity(i & z));
+  }
+};
+
+struct NormVal {
+  const cplx* a;
+  QW_HD double operator()(index_t i) const { return static_cast<double>(norm2(a[i])); }
+};
+
+struct PauliExpectVal {
+  const cplx* a;
+  index_t x, z;
+  unsigned k;
+  QW_HD double operator()(index_t i) const {
+    const index_t j = i ^ x;
+    const cplx pa = mul_i_pow(a[j], k + 2 * parity(j & z));
+    return static_cast<double>(a[i].re * pa.re + a[i].im * pa.im);
+  }
+};
+
+inline constexpr index_t kSampleBlock = 1024;
+
+struct BlockSums {
+  const cplx* a;
+  index_t n;
+  double* out;
+  QW_HD void operator()(index_t b) const {
+    double s = 0;
+    const index_t end = (b + 1) * kSampleBlock < n ? (b + 1) * kSampleBlock : n;
+    for (index_t i = b * kSampleBlock; i < end; ++i) s += static_cast<double>(norm2(a[i]));
+    out[b] = s;
+  }
+};
+
+// prefix[b] = sum of blocks < b; prefix[nblocks] = total.
+struct SampleShot {
+  const cplx* a;
+  index_t n;
+  const double* prefix;
+  index_t nblocks;
+  std::uint64_t seed, first_shot;
+  index_t* out;
+  QW_HD void operator()(index_t s) const {
+    const double total = prefix[nblocks];
+    const double u = uniform01(seed, first_shot + s, 0) * total;
+    index_t lo = 0, hi = nblocks;  // find last b with prefix[b] <= u
+    while (hi - lo > 1) {
+      const index_t mid = (lo + hi) / 2;
+      if (prefix[mid] <= u) lo = mid; else hi = mid;
+    }
+    // Skip empty blocks that a rounding-level u could land on.
+    while (lo + 1 < nblocks && prefix[lo + 1] == prefix[lo] && prefix[lo] <= u) ++lo;
+    double acc = prefix[lo];
+    const index_t begin = lo * kSampleBlock;
+    const index_t end = begin + kSampleBlock < n ? begin + kSampleBlock : n;
+    index_t last_nonzero = begin;
+    for (index_t i = begin; i < end; ++i) {
+      const double p = static_cast<double>(norm2(a[i]));
+      if (p > 0) last_nonzero = i;
+      acc += p;
+      if (u < acc && p > 0) { out[s] = i; return; }
+    }
+    out[s] = last_nonzero;  // u beyond the block's sum by rounding
+  }
+};
+
+}  // namespace
+
+void set_basis_state(cplx* a, index_t n, index_t basis) { for_each_index(n, SetBasis{a, basis}); }
+void copy(cplx* dst, const cplx* src, index_t n) { for_each_index(n, Copy{dst, src}); }
+void scale(cplx* a, index_t n, real s) { for_each_index(n, Scale{a, s}); }
+
+void apply_1q(cplx* a, index_t n, unsigned q, const Mat2& m, index_t cm, index_t cv) {
+  for_each_index(n / 2, Apply1q{a, q, m, cm, cv});
+}
+void apply_1q_diagonal(cplx* a, index_t n, unsigned q, cplx d0, cplx d1, index_t cm, index_t cv) {
+  for_each_index(n / 2, Apply1qDiagonal{a, q, d0, d1, cm, cv});
+}
+void apply_2q(cplx* a, index_t n, unsigned q0, unsigned q1, const Mat4& m, index_t cm, index_t cv) {
+  for_each_index(n / 4, Apply2q{a, q0, q1, std::min(q0, q1), std::max(q0, q1), m, cm, cv});
+}
+void apply_2q_diagonal(cplx* a, index_t n, unsigned q0, unsigned q1, const cplx d[4], index_t cm,
+                       index_t cv) {
+  Apply2qDiagonal f{a, q0, q1, std::min(q0, q1), std::max(q0, q1), {d[0], d[1], d[2], d[3]}, cm, cv};
+  for_each_index(n / 4, f);
+}
+void apply_swap(cplx* a, index_t n, unsigned q0, unsigned q1, index_t cm, index_t cv) {
+  for_each_index(n / 4, Swap{a, q0, q1, std::min(q0, q1), std::max(q0, q1), cm, cv});
+}
+
+static unsigned lowest_bit(index_t x) { return static_cast<unsigned>(__builtin_ctzll(x)); }
+
+void apply_pauli(cplx* a, index_t n, index_t x, index_t z, unsigned k, index_t cm, index_t cv) {
+  if (x == 0) {
+    for_each_index(n, PauliDiagonal{a, z, k, cm, cv});
+  } else {
+    for_each_index(n / 2, PauliPairs{a, x, z, k, lowest_bit(x), cm, cv});
+  }
+}
+
+double norm_squared(const cplx* a, index_t n) { return reduce_sum(n, NormVal{a}); }
+
+double expectation_pauli(const cplx* a, index_t n, index_t x, index_t z, unsigned k) {
+  return reduce_sum(n, PauliExpectVal{a, x, z, k});
+}
+
+void combine_pauli(cplx* a, index_t n, index_t x, index_t z, unsigned k, cplx alpha, cplx beta) {
+  if (x == 0) {
+    for_each_index(n, CombinePauliDiagonal{a, z, k, alpha, beta});
+  } else {
+    for_each_index(n / 2, CombinePauliPairs{a, x, z, k, lowest_bit(x), alpha, beta});
+  }
+}
+
+void project_pauli(cplx* a, index_t n, index_t x, index_t z, unsigned k, int sign, real s) {
+  const cplx half{s / 2, 0};
+  combine_pauli(a, n, x, z, k, half, sign < 0 ? cplx{-s / 2, 0} : half);
+}
+
+void sample_indices(const cplx* a, index_t n, std::uint64_t seed, std::uint64_t first_shot,
+                    std::uint64_t count, index_t* out) {
+  if (count == 0) return;
+  const index_t nblocks = (n + kSampleBlock - 1) / kSampleBlock;
+  DeviceArray<double> sums(nblocks);
+  for_each_index(nblocks, BlockSums{a, n, sums.data()});
+  std::vector<double> prefix(nblocks + 1);
+  copy_to_host(prefix.data() + 1, sums.data(), nblocks * sizeof(double));
+  prefix[0] = 0;
+  for (index_t b = 0; b < nblocks; ++b) prefix[b + 1] += prefix[b];
+  DeviceArray<double> dprefix(nblocks + 1);
+  copy_to_device(dprefix.data(), prefix.data(), prefix.size() * sizeof(double));
+  DeviceArray<index_t> dout(count);
+  for_each_index(count, SampleShot{a, n, dprefix.data(), nblocks, seed, first_shot, dout.data()});
+  copy_to_host(out, dout.data(), count * sizeof(index_t));
+}
+
+}  // namespace qw::sv
