@@ -1,6 +1,9 @@
 // Tests of the Stim-format reader through its public interface (parse_stim, Circuit, str()).
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -346,6 +349,32 @@ TEST(ParseStim, HostileInputsThrowInputErrorAndNeverCrash) {
       std::string("H \0 0", 5), "\xff\xfe", "MPP X", "E(0.1) !X0", "CX rec[-1] 0"};
   for (const std::string& in : inputs) {
     EXPECT_THROW(parse_stim(in, "f"), InputError) << "input: " << in;
+  }
+}
+
+// docs/circuits-stim.md lists every gate of the table; this keeps its rows true to host/gates.cc.
+TEST(ParseStimDocs, GateTableMatchesGatesCc) {
+  const auto doc = std::filesystem::path(__FILE__).parent_path().parent_path() / "docs" / "circuits-stim.md";
+  std::ifstream in(doc);
+  if (!in) GTEST_SKIP() << "no " << doc << " next to the test source";
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const std::string text = ss.str();
+  const char* const kinds[] = {"unitary", "collapse", "noise", "annotation", "block"};
+  for (const GateInfo& g : all_gates()) {
+    std::string aliases;
+    const auto names = gate_aliases(g.id);
+    for (std::size_t k = 1; k < names.size(); ++k) {
+      aliases += (k > 1 ? ", `" : "`") + std::string(names[k]) + "`";
+    }
+    const std::string args =
+        g.max_args < 0 ? std::to_string(g.min_args) + "+"
+        : g.min_args == g.max_args ? std::to_string(g.min_args)
+                                   : std::to_string(g.min_args) + "\u2013" + std::to_string(g.max_args);
+    std::string row = "| `" + std::string(g.name) + "` | " + aliases + " | " +
+                      kinds[static_cast<int>(g.kind)] + " | " +
+                      (g.group == 0 ? std::string("\u2014") : std::to_string(g.group)) + " | " + args + " |";
+    EXPECT_NE(text.find(row), std::string::npos) << "docs/circuits-stim.md lacks the row " << row;
   }
 }
 
