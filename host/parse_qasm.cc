@@ -3,6 +3,8 @@
 // composite ones (rccx, rc3x, c3sqrtx) are expanded from their qelib1.inc definitions, kept below as
 // QASM text. User gates are inlined at each call. Every limit below exists so that no input can make
 // the parser recurse without bound, hang or allocate without bound (it is fuzzed).
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -13,8 +15,6 @@
 #include <string_view>
 #include <vector>
 
-#include <fmt/format.h>
-
 #include "host/circuit.h"
 #include "host/errors.h"
 #include "host/gates.h"
@@ -23,8 +23,8 @@
 namespace qw {
 namespace {
 
-constexpr int kMaxExprDepth = 200;             // nesting of parentheses/operators in one expression
-constexpr int kMaxGateNesting = 64;            // user gates calling user gates
+constexpr int kMaxExprDepth = 200;   // nesting of parentheses/operators in one expression
+constexpr int kMaxGateNesting = 64;  // user gates calling user gates
 constexpr std::uint64_t kMaxRegisterSize = 1u << 24;
 constexpr std::uint64_t kMaxQubits = 1u << 24;  // all qregs together (same for all cregs)
 constexpr std::uint64_t kMaxWork = 1u << 23;    // gate applications + gate-body statements expanded
@@ -85,10 +85,10 @@ gate c3sqrtx a,b,c,d
 
 // How a native gate's QASM parameters become gate-table arguments.
 enum class ArgMap : std::uint8_t {
-  Same,     // parameters passed through
-  None,     // parameters dropped (u0(γ) is an idle of duration γ: identity)
-  U2,       // u2(φ,λ) = U3(π/2, φ, λ)
-  CU3,      // cu3(θ,φ,λ) = CU(θ, φ, λ, 0)
+  Same,  // parameters passed through
+  None,  // parameters dropped (u0(γ) is an idle of duration γ: identity)
+  U2,    // u2(φ,λ) = U3(π/2, φ, λ)
+  CU3,   // cu3(θ,φ,λ) = CU(θ, φ, λ, 0)
 };
 
 struct NativeGate {
@@ -102,25 +102,25 @@ struct NativeGate {
 // The qelib1.inc gates with a gate-table equivalent. Equal up to a global phase where uncontrolled
 // (rz = u1 up to e^{iφ/2}, sx = SQRT_X up to e^{iπ/4}); exactly equal where controlled.
 constexpr NativeGate kQelib1Native[] = {
-    {"u3", GateId::U3, 3, 1, ArgMap::Same},      {"u", GateId::U3, 3, 1, ArgMap::Same},
-    {"u2", GateId::U3, 2, 1, ArgMap::U2},        {"u1", GateId::PHASE, 1, 1, ArgMap::Same},
-    {"p", GateId::PHASE, 1, 1, ArgMap::Same},    {"u0", GateId::I, 1, 1, ArgMap::None},
-    {"id", GateId::I, 0, 1, ArgMap::Same},       {"cx", GateId::CX, 0, 2, ArgMap::Same},
-    {"x", GateId::X, 0, 1, ArgMap::Same},        {"y", GateId::Y, 0, 1, ArgMap::Same},
-    {"z", GateId::Z, 0, 1, ArgMap::Same},        {"h", GateId::H, 0, 1, ArgMap::Same},
-    {"s", GateId::S, 0, 1, ArgMap::Same},        {"sdg", GateId::S_DAG, 0, 1, ArgMap::Same},
-    {"t", GateId::T, 0, 1, ArgMap::Same},        {"tdg", GateId::T_DAG, 0, 1, ArgMap::Same},
-    {"sx", GateId::SQRT_X, 0, 1, ArgMap::Same},  {"sxdg", GateId::SQRT_X_DAG, 0, 1, ArgMap::Same},
-    {"rx", GateId::ROT_X, 1, 1, ArgMap::Same},   {"ry", GateId::ROT_Y, 1, 1, ArgMap::Same},
-    {"rz", GateId::ROT_Z, 1, 1, ArgMap::Same},   {"cz", GateId::CZ, 0, 2, ArgMap::Same},
-    {"cy", GateId::CY, 0, 2, ArgMap::Same},      {"swap", GateId::SWAP, 0, 2, ArgMap::Same},
-    {"ch", GateId::CH, 0, 2, ArgMap::Same},      {"ccx", GateId::CCX, 0, 3, ArgMap::Same},
+    {"u3", GateId::U3, 3, 1, ArgMap::Same},       {"u", GateId::U3, 3, 1, ArgMap::Same},
+    {"u2", GateId::U3, 2, 1, ArgMap::U2},         {"u1", GateId::PHASE, 1, 1, ArgMap::Same},
+    {"p", GateId::PHASE, 1, 1, ArgMap::Same},     {"u0", GateId::I, 1, 1, ArgMap::None},
+    {"id", GateId::I, 0, 1, ArgMap::Same},        {"cx", GateId::CX, 0, 2, ArgMap::Same},
+    {"x", GateId::X, 0, 1, ArgMap::Same},         {"y", GateId::Y, 0, 1, ArgMap::Same},
+    {"z", GateId::Z, 0, 1, ArgMap::Same},         {"h", GateId::H, 0, 1, ArgMap::Same},
+    {"s", GateId::S, 0, 1, ArgMap::Same},         {"sdg", GateId::S_DAG, 0, 1, ArgMap::Same},
+    {"t", GateId::T, 0, 1, ArgMap::Same},         {"tdg", GateId::T_DAG, 0, 1, ArgMap::Same},
+    {"sx", GateId::SQRT_X, 0, 1, ArgMap::Same},   {"sxdg", GateId::SQRT_X_DAG, 0, 1, ArgMap::Same},
+    {"rx", GateId::ROT_X, 1, 1, ArgMap::Same},    {"ry", GateId::ROT_Y, 1, 1, ArgMap::Same},
+    {"rz", GateId::ROT_Z, 1, 1, ArgMap::Same},    {"cz", GateId::CZ, 0, 2, ArgMap::Same},
+    {"cy", GateId::CY, 0, 2, ArgMap::Same},       {"swap", GateId::SWAP, 0, 2, ArgMap::Same},
+    {"ch", GateId::CH, 0, 2, ArgMap::Same},       {"ccx", GateId::CCX, 0, 3, ArgMap::Same},
     {"cswap", GateId::CSWAP, 0, 3, ArgMap::Same}, {"crx", GateId::CRX, 1, 2, ArgMap::Same},
-    {"cry", GateId::CRY, 1, 2, ArgMap::Same},    {"crz", GateId::CRZ, 1, 2, ArgMap::Same},
-    {"cu1", GateId::CPHASE, 1, 2, ArgMap::Same}, {"cp", GateId::CPHASE, 1, 2, ArgMap::Same},
-    {"cu3", GateId::CU, 3, 2, ArgMap::CU3},      {"csx", GateId::CSX, 0, 2, ArgMap::Same},
-    {"cu", GateId::CU, 4, 2, ArgMap::Same},      {"rxx", GateId::ROT_XX, 1, 2, ArgMap::Same},
-    {"rzz", GateId::ROT_ZZ, 1, 2, ArgMap::Same}, {"c3x", GateId::C3X, 0, 4, ArgMap::Same},
+    {"cry", GateId::CRY, 1, 2, ArgMap::Same},     {"crz", GateId::CRZ, 1, 2, ArgMap::Same},
+    {"cu1", GateId::CPHASE, 1, 2, ArgMap::Same},  {"cp", GateId::CPHASE, 1, 2, ArgMap::Same},
+    {"cu3", GateId::CU, 3, 2, ArgMap::CU3},       {"csx", GateId::CSX, 0, 2, ArgMap::Same},
+    {"cu", GateId::CU, 4, 2, ArgMap::Same},       {"rxx", GateId::ROT_XX, 1, 2, ArgMap::Same},
+    {"rzz", GateId::ROT_ZZ, 1, 2, ArgMap::Same},  {"c3x", GateId::C3X, 0, 4, ArgMap::Same},
     {"c4x", GateId::C4X, 0, 5, ArgMap::Same},
 };
 // The language's two built-in gates, available without any include.
@@ -152,10 +152,11 @@ std::string plural(std::uint64_t n, std::string_view word) {
 
 // Words with a fixed meaning in OpenQASM 2.0; they cannot name gates, registers or parameters.
 bool is_reserved(std::string_view w) {
-  static constexpr std::string_view kWords[] = {"OPENQASM", "include", "qreg", "creg", "gate", "opaque",
-                                                "measure", "reset", "barrier", "if", "pi", "sin", "cos",
-                                                "tan", "exp", "ln", "sqrt", "U", "CX"};
-  for (auto k : kWords) if (k == w) return true;
+  static constexpr std::string_view kWords[] = {
+      "OPENQASM", "include", "qreg", "creg", "gate", "opaque", "measure", "reset", "barrier", "if",
+      "pi",       "sin",     "cos",  "tan",  "exp",  "ln",     "sqrt",    "U",     "CX"};
+  for (auto k : kWords)
+    if (k == w) return true;
   return false;
 }
 
@@ -177,7 +178,7 @@ struct Node {
   std::int32_t depth = 1;       // height of the subtree, bounded by kMaxExprDepth
   double value = 0;
   Loc where;
-  std::uint32_t size = 1;       // nodes in the subtree: the cost of evaluating it
+  std::uint32_t size = 1;  // nodes in the subtree: the cost of evaluating it
 };
 
 struct Expr {
@@ -192,7 +193,8 @@ using NameIndex = std::map<std::string_view, std::uint32_t>;
 std::ptrdiff_t find_repeat(const std::vector<std::uint32_t>& v) {
   if (v.size() <= 16) {
     for (std::size_t i = 0; i < v.size(); ++i) {
-      for (std::size_t j = 0; j < i; ++j) if (v[i] == v[j]) return static_cast<std::ptrdiff_t>(i);
+      for (std::size_t j = 0; j < i; ++j)
+        if (v[i] == v[j]) return static_cast<std::ptrdiff_t>(i);
     }
     return -1;
   }
@@ -245,8 +247,7 @@ struct ErrorCtx {
 
 class Parser {
  public:
-  Parser(std::string_view text, const std::string& source_name)
-      : source_name_(source_name), text_(text) {}
+  Parser(std::string_view text, const std::string& source_name) : source_name_(source_name), text_(text) {}
 
   Circuit run() {
     out_.source_name = source_name_;
@@ -382,7 +383,8 @@ class Parser {
   }
 
   std::uint64_t expect_uint(std::string_view what) {
-    if (tok_.kind != Tok::Int) fail(tok_, fmt::format("expected {} (a non-negative integer), got {}", what, describe(tok_)));
+    if (tok_.kind != Tok::Int)
+      fail(tok_, fmt::format("expected {} (a non-negative integer), got {}", what, describe(tok_)));
     std::uint64_t v = 0;
     const auto r = std::from_chars(tok_.text.data(), tok_.text.data() + tok_.text.size(), v);
     if (r.ec != std::errc() || r.ptr != tok_.text.data() + tok_.text.size()) {
@@ -423,13 +425,16 @@ class Parser {
 
   void parse_include() {
     advance();
-    if (tok_.kind != Tok::String) fail(tok_, fmt::format("expected a file name in quotes after include, got {}", describe(tok_)));
+    if (tok_.kind != Tok::String)
+      fail(tok_, fmt::format("expected a file name in quotes after include, got {}", describe(tok_)));
     const Token file = tok_;
     advance();
     expect_semicolon();
     const std::string_view name = file.text.substr(1, file.text.size() - 2);
     if (name != "qelib1.inc") {
-      fail(file, fmt::format("cannot include \"{}\": only \"qelib1.inc\" is supported (paste other gate definitions into the file)", name));
+      fail(file, fmt::format("cannot include \"{}\": only \"qelib1.inc\" is supported (paste other gate "
+                             "definitions into the file)",
+                             name));
     }
     if (qelib1_included_) return;
     qelib1_included_ = true;
@@ -471,7 +476,8 @@ class Parser {
   void parse_register(bool quantum) {
     advance();
     const Token name = expect_ident("a register name");
-    if (is_reserved(name.text)) fail(name, fmt::format("'{}' is a reserved word and cannot name a register", name.text));
+    if (is_reserved(name.text))
+      fail(name, fmt::format("'{}' is a reserved word and cannot name a register", name.text));
     expect_punct('[', "after the register name");
     const Token size_tok = tok_;
     const std::uint64_t size = expect_uint("a register size");
@@ -480,7 +486,9 @@ class Parser {
     if (const auto it = registers_.find(name.text); it != registers_.end()) {
       fail(name, fmt::format("register '{}' is already declared at line {}", name.text, it->second.line));
     }
-    if (size == 0) fail(size_tok, fmt::format("register '{}' must have at least 1 {}", name.text, quantum ? "qubit" : "bit"));
+    if (size == 0)
+      fail(size_tok,
+           fmt::format("register '{}' must have at least 1 {}", name.text, quantum ? "qubit" : "bit"));
     std::uint64_t& total = quantum ? total_qubits_ : total_bits_;
     if (size > kMaxRegisterSize || total + size > kMaxQubits) {
       fail(size_tok, fmt::format("register '{}' is too large: at most {} {} in all", name.text, kMaxQubits,
@@ -500,12 +508,15 @@ class Parser {
     if (!is_ident(opaque ? "opaque" : "gate")) fail(tok_, "expected a gate definition");  // library only
     advance();
     const Token name = expect_ident("a gate name");
-    if (name.text == "U" || name.text == "CX") fail(name, fmt::format("'{}' is a built-in gate and cannot be redefined", name.text));
-    if (is_reserved(name.text)) fail(name, fmt::format("'{}' is a reserved word and cannot name a gate", name.text));
+    if (name.text == "U" || name.text == "CX")
+      fail(name, fmt::format("'{}' is a built-in gate and cannot be redefined", name.text));
+    if (is_reserved(name.text))
+      fail(name, fmt::format("'{}' is a reserved word and cannot name a gate", name.text));
     if (const auto it = gate_index_.find(name.text); it != gate_index_.end()) {
       const GateDef& old = gates_[it->second];
       if (in_library_) {
-        fail(include_loc_, fmt::format("qelib1.inc defines gate '{}', which is already defined at line {}", name.text, old.line));
+        fail(include_loc_, fmt::format("qelib1.inc defines gate '{}', which is already defined at line {}",
+                                       name.text, old.line));
       }
       if (old.library) fail(name, fmt::format("gate '{}' is already defined by qelib1.inc", name.text));
       fail(name, fmt::format("gate '{}' is already defined at line {}", name.text, old.line));
@@ -516,7 +527,8 @@ class Parser {
       if (!is_punct(')')) {
         for (;;) {
           const Token p = expect_ident("a parameter name");
-          if (is_reserved(p.text)) fail(p, fmt::format("'{}' is a reserved word and cannot name a parameter", p.text));
+          if (is_reserved(p.text))
+            fail(p, fmt::format("'{}' is a reserved word and cannot name a parameter", p.text));
           if (!params.emplace(p.text, static_cast<std::uint32_t>(params.size())).second) {
             fail(p, fmt::format("parameter '{}' is declared twice", p.text));
           }
@@ -528,7 +540,8 @@ class Parser {
     }
     for (;;) {
       const Token q = expect_ident("a qubit argument name");
-      if (is_reserved(q.text)) fail(q, fmt::format("'{}' is a reserved word and cannot name a qubit argument", q.text));
+      if (is_reserved(q.text))
+        fail(q, fmt::format("'{}' is a reserved word and cannot name a qubit argument", q.text));
       if (params.count(q.text)) fail(q, fmt::format("'{}' is both a parameter and a qubit argument", q.text));
       if (!qubits.emplace(q.text, static_cast<std::uint32_t>(qubits.size())).second) {
         fail(q, fmt::format("qubit argument '{}' is declared twice", q.text));
@@ -548,11 +561,14 @@ class Parser {
       add_gate(std::move(def));
       return;
     }
-    if (!is_punct('{')) fail(tok_, fmt::format("expected '{{' to open the body of gate '{}', got {}", name.text, describe(tok_)));
+    if (!is_punct('{'))
+      fail(tok_,
+           fmt::format("expected '{{' to open the body of gate '{}', got {}", name.text, describe(tok_)));
     const Token open = tok_;
     advance();
     while (!is_punct('}')) {
-      if (tok_.kind == Tok::End) fail(open, fmt::format("body of gate '{}' is not closed: missing '}}'", name.text));
+      if (tok_.kind == Tok::End)
+        fail(open, fmt::format("body of gate '{}' is not closed: missing '}}'", name.text));
       parse_body_statement(def, params, qubits);
     }
     advance();
@@ -561,11 +577,14 @@ class Parser {
 
   void parse_body_statement(GateDef& def, const NameIndex& params, const NameIndex& qubits) {
     const Token start = tok_;
-    if (tok_.kind != Tok::Ident) fail(tok_, fmt::format("expected a gate call in the body of gate '{}', got {}", def.name, describe(tok_)));
+    if (tok_.kind != Tok::Ident)
+      fail(tok_,
+           fmt::format("expected a gate call in the body of gate '{}', got {}", def.name, describe(tok_)));
     const std::string_view w = tok_.text;
     auto find_qubit = [&](const Token& t) -> std::uint32_t {
       const auto it = qubits.find(t.text);
-      if (it == qubits.end()) fail(t, fmt::format("'{}' is not a qubit argument of gate '{}'", t.text, def.name));
+      if (it == qubits.end())
+        fail(t, fmt::format("'{}' is not a qubit argument of gate '{}'", t.text, def.name));
       return it->second;
     };
     if (w == "barrier") {  // no effect inside a gate: only checked
@@ -585,7 +604,8 @@ class Parser {
     advance();
     BodyCall call;
     call.where = loc_of(start);
-    if (start.text == def.name) fail(start, fmt::format("gate '{}' calls itself; recursive gates are not allowed", def.name));
+    if (start.text == def.name)
+      fail(start, fmt::format("gate '{}' calls itself; recursive gates are not allowed", def.name));
     call.callee = lookup_gate(start);
     if (is_punct('(')) {
       advance();
@@ -601,7 +621,9 @@ class Parser {
     std::vector<Token> arg_toks;
     for (;;) {
       const Token q = expect_ident("a qubit argument");
-      if (is_punct('[')) fail(tok_, fmt::format("qubit arguments inside gate '{}' are names, not indexed registers", def.name));
+      if (is_punct('['))
+        fail(tok_,
+             fmt::format("qubit arguments inside gate '{}' are names, not indexed registers", def.name));
       call.qubits.push_back(find_qubit(q));
       arg_toks.push_back(q);
       if (!is_punct(',')) break;
@@ -626,8 +648,10 @@ class Parser {
     if (it == gate_index_.end()) {
       std::string hint;
       if (!qelib1_included_) {
-        for (const NativeGate& g : kQelib1Native) if (g.name == name.text) hint = " (add 'include \"qelib1.inc\";' to use the standard gates)";
-        if (name.text == "rccx" || name.text == "rc3x" || name.text == "c3sqrtx") hint = " (add 'include \"qelib1.inc\";' to use the standard gates)";
+        for (const NativeGate& g : kQelib1Native)
+          if (g.name == name.text) hint = " (add 'include \"qelib1.inc\";' to use the standard gates)";
+        if (name.text == "rccx" || name.text == "rc3x" || name.text == "c3sqrtx")
+          hint = " (add 'include \"qelib1.inc\";' to use the standard gates)";
       }
       fail(name, fmt::format("unknown gate '{}'{}", name.text, hint));
     }
@@ -650,10 +674,12 @@ class Parser {
       want_q = gates_[static_cast<std::size_t>(g)].num_qubits;
     }
     if (nparams != want_p) {
-      fail(name, fmt::format("{} takes {} parameter{}, got {}", gate_name(g), want_p, want_p == 1 ? "" : "s", nparams));
+      fail(name, fmt::format("{} takes {} parameter{}, got {}", gate_name(g), want_p, want_p == 1 ? "" : "s",
+                             nparams));
     }
     if (nqubits != want_q) {
-      fail(name, fmt::format("{} takes {} qubit argument{}, got {}", gate_name(g), want_q, want_q == 1 ? "" : "s", nqubits));
+      fail(name, fmt::format("{} takes {} qubit argument{}, got {}", gate_name(g), want_q,
+                             want_q == 1 ? "" : "s", nqubits));
     }
   }
 
@@ -673,8 +699,9 @@ class Parser {
       fail(name, fmt::format("undefined {} register '{}'", quantum ? "quantum" : "classical", name.text));
     }
     if (it->second.quantum != quantum) {
-      fail(name, fmt::format("'{}' is a {} register, not a {} one", name.text, it->second.quantum ? "quantum" : "classical",
-                             quantum ? "quantum" : "classical"));
+      fail(name,
+           fmt::format("'{}' is a {} register, not a {} one", name.text,
+                       it->second.quantum ? "quantum" : "classical", quantum ? "quantum" : "classical"));
     }
     if (is_punct('[')) {
       advance();
@@ -682,8 +709,8 @@ class Parser {
       const std::uint64_t idx = expect_uint("an index");
       expect_punct(']', "after the index");
       if (idx >= it->second.size) {
-        fail(idx_tok, fmt::format("index {} is out of range for {} {}[{}]", idx, quantum ? "qreg" : "creg", name.text,
-                                  it->second.size));
+        fail(idx_tok, fmt::format("index {} is out of range for {} {}[{}]", idx, quantum ? "qreg" : "creg",
+                                  name.text, it->second.size));
       }
       a.index = static_cast<std::uint32_t>(idx);
     }
@@ -712,7 +739,8 @@ class Parser {
   void spend(std::uint64_t work, Loc at) {
     work_ += work;
     if (work_ > kMaxWork) {
-      fail(at, fmt::format("circuit too large: more than {} operations after expanding gates and registers", kMaxWork));
+      fail(at, fmt::format("circuit too large: more than {} operations after expanding gates and registers",
+                           kMaxWork));
     }
   }
 
@@ -720,13 +748,16 @@ class Parser {
     const Token start = tok_;
     advance();
     const QArg q = parse_arg(true);
-    if (tok_.kind != Tok::Arrow) fail(tok_, fmt::format("expected '->' after the measured qubits, got {}", describe(tok_)));
+    if (tok_.kind != Tok::Arrow)
+      fail(tok_, fmt::format("expected '->' after the measured qubits, got {}", describe(tok_)));
     advance();
     const QArg c = parse_arg(false);
     expect_semicolon();
     if (q.index.has_value() != c.index.has_value()) {
-      fail(start, q.index ? fmt::format("cannot measure one qubit {} into the whole register {}", arg_text(q, 0), c.reg)
-                          : fmt::format("cannot measure the whole register {} into one bit {}", q.reg, arg_text(c, 0)));
+      fail(start,
+           q.index
+               ? fmt::format("cannot measure one qubit {} into the whole register {}", arg_text(q, 0), c.reg)
+               : fmt::format("cannot measure the whole register {} into one bit {}", q.reg, arg_text(c, 0)));
     }
     const std::uint32_t n = arg_size(q);
     if (n != arg_size(c)) {
@@ -793,8 +824,8 @@ class Parser {
     for (const QArg& a : args) {
       if (a.index) continue;
       if (sized && arg_size(a) != n) {
-        fail(start, fmt::format("{}: registers {} and {} have different sizes ({} and {})", start.text, sized->reg, a.reg, n,
-                                arg_size(a)));
+        fail(start, fmt::format("{}: registers {} and {} have different sizes ({} and {})", start.text,
+                                sized->reg, a.reg, n, arg_size(a)));
       }
       n = arg_size(a);
       sized = &a;
@@ -802,7 +833,8 @@ class Parser {
     const SourceLocation at = where(start);
     const GateDef* def = g >= 0 ? &gates_[static_cast<std::size_t>(g)] : nullptr;
     if (def && def->opaque) {
-      fail(start, fmt::format("gate '{}' is opaque (declared at line {}) and cannot be simulated", def->name, def->line));
+      fail(start, fmt::format("gate '{}' is opaque (declared at line {}) and cannot be simulated", def->name,
+                              def->line));
     }
     const bool native = !def || def->native;
     if (native) spend(static_cast<std::uint64_t>(n) * args.size(), loc_of(start));
@@ -811,7 +843,8 @@ class Parser {
     for (std::uint32_t i = 0; i < n; ++i) {
       for (std::size_t k = 0; k < args.size(); ++k) qubits[k] = element(args[k], i);
       if (const auto k = find_repeat(qubits); k >= 0) {
-        fail(start, fmt::format("{} uses qubit {} twice", start.text, arg_text(args[static_cast<std::size_t>(k)], i)));
+        fail(start, fmt::format("{} uses qubit {} twice", start.text,
+                                arg_text(args[static_cast<std::size_t>(k)], i)));
       }
       if (native) {
         for (std::uint32_t q : qubits) native_targets.push_back(Target::qubit(q));
@@ -829,8 +862,12 @@ class Parser {
   void emit(const NativeGate& g, const std::vector<double>& params, const std::vector<Target>& targets,
             SourceLocation at) {
     switch (g.map) {
-      case ArgMap::Same: out_.append(g.id, params, targets, at); break;
-      case ArgMap::None: out_.append(g.id, {}, targets, at); break;
+      case ArgMap::Same:
+        out_.append(g.id, params, targets, at);
+        break;
+      case ArgMap::None:
+        out_.append(g.id, {}, targets, at);
+        break;
       case ArgMap::U2: {
         const double a[3] = {M_PI / 2, params[0], params[1]};
         out_.append(g.id, a, targets, at);
@@ -848,7 +885,8 @@ class Parser {
   void expand(const GateDef& def, const std::vector<double>& params, const std::vector<std::uint32_t>& qubits,
               SourceLocation at, int nesting) {
     if (nesting > kMaxGateNesting) {
-      fail(Loc{at.line, at.column}, fmt::format("gate calls nest more than {} levels deep (in '{}')", kMaxGateNesting, def.name));
+      fail(Loc{at.line, at.column},
+           fmt::format("gate calls nest more than {} levels deep (in '{}')", kMaxGateNesting, def.name));
     }
     const ErrorCtx ctx{def.library};
     std::vector<double> sub_params;
@@ -858,13 +896,16 @@ class Parser {
       spend(call.cost + call.qubits.size(), Loc{at.line, at.column});
       sub_params.clear();
       for (std::size_t i = 0; i < call.params.size(); ++i) {
-        sub_params.push_back(eval_param(call.params[i], params, gate_name(call.callee), i, ctx, at, def.name));
+        sub_params.push_back(
+            eval_param(call.params[i], params, gate_name(call.callee), i, ctx, at, def.name));
       }
       sub_qubits.clear();
       for (std::uint32_t k : call.qubits) sub_qubits.push_back(qubits[k]);
       const GateDef* callee = call.callee >= 0 ? &gates_[static_cast<std::size_t>(call.callee)] : nullptr;
       if (callee && callee->opaque) {
-        fail(Loc{at.line, at.column}, fmt::format("gate '{}' (used by '{}') is opaque and cannot be simulated", callee->name, def.name));
+        fail(Loc{at.line, at.column},
+             fmt::format("gate '{}' (used by '{}') is opaque and cannot be simulated", callee->name,
+                         def.name));
       }
       if (!callee || callee->native) {
         targets.clear();
@@ -884,7 +925,8 @@ class Parser {
       n.depth = std::max(n.depth, nodes_[static_cast<std::size_t>(c)].depth + 1);
       n.size += nodes_[static_cast<std::size_t>(c)].size;
     }
-    if (n.depth > kMaxExprDepth) fail(n.where, fmt::format("expression is nested too deeply (more than {} levels)", kMaxExprDepth));
+    if (n.depth > kMaxExprDepth)
+      fail(n.where, fmt::format("expression is nested too deeply (more than {} levels)", kMaxExprDepth));
     nodes_.push_back(n);
     return static_cast<std::int32_t>(nodes_.size() - 1);
   }
@@ -900,7 +942,8 @@ class Parser {
   }
 
   void enter(const Token& t) {
-    if (++expr_nesting_ > kMaxExprDepth) fail(t, fmt::format("expression is nested too deeply (more than {} levels)", kMaxExprDepth));
+    if (++expr_nesting_ > kMaxExprDepth)
+      fail(t, fmt::format("expression is nested too deeply (more than {} levels)", kMaxExprDepth));
   }
 
   std::int32_t parse_sum() {
@@ -965,8 +1008,9 @@ class Parser {
       return x;
     }
     if (t.kind == Tok::Ident) {
-      static constexpr std::pair<std::string_view, Op> kFuncs[] = {
-          {"sin", Op::Sin}, {"cos", Op::Cos}, {"tan", Op::Tan}, {"exp", Op::Exp}, {"ln", Op::Ln}, {"sqrt", Op::Sqrt}};
+      static constexpr std::pair<std::string_view, Op> kFuncs[] = {{"sin", Op::Sin}, {"cos", Op::Cos},
+                                                                   {"tan", Op::Tan}, {"exp", Op::Exp},
+                                                                   {"ln", Op::Ln},   {"sqrt", Op::Sqrt}};
       for (const auto& [fname, fop] : kFuncs) {
         if (t.text != fname) continue;
         advance();
@@ -985,7 +1029,8 @@ class Parser {
         if (it == expr_params_->end()) fail(t, fmt::format("unknown parameter '{}'", t.text));
         return add_node({Op::Param, -1, -1, static_cast<std::int32_t>(it->second), 1, 0, loc_of(t)});
       }
-      fail(t, fmt::format("unknown identifier '{}' in expression (only gate definitions have parameters)", t.text));
+      fail(t, fmt::format("unknown identifier '{}' in expression (only gate definitions have parameters)",
+                          t.text));
     }
     fail(t, fmt::format("expected an expression, got {}", describe(t)));
   }
@@ -1004,41 +1049,58 @@ class Parser {
 
   [[noreturn]] void fail_eval(Loc in_text, const EvalSite& site, const std::string& message) const {
     if (site.ctx.library || site.in_gate.empty()) fail(error_loc(in_text, site.ctx, site.call_site), message);
-    fail(in_text, fmt::format("{} (in gate '{}' called at line {})", message, site.in_gate, site.call_site.line));
+    fail(in_text,
+         fmt::format("{} (in gate '{}' called at line {})", message, site.in_gate, site.call_site.line));
   }
 
   double eval(std::int32_t i, const std::vector<double>& params, const EvalSite& site) const {
     const Node& n = nodes_[static_cast<std::size_t>(i)];
     auto sub = [&](std::int32_t j) { return eval(j, params, site); };
     switch (n.op) {
-      case Op::Num: return n.value;
-      case Op::Param: return params[static_cast<std::size_t>(n.param)];
-      case Op::Neg: return -sub(n.a);
-      case Op::Add: return sub(n.a) + sub(n.b);
-      case Op::Sub: return sub(n.a) - sub(n.b);
-      case Op::Mul: return sub(n.a) * sub(n.b);
+      case Op::Num:
+        return n.value;
+      case Op::Param:
+        return params[static_cast<std::size_t>(n.param)];
+      case Op::Neg:
+        return -sub(n.a);
+      case Op::Add:
+        return sub(n.a) + sub(n.b);
+      case Op::Sub:
+        return sub(n.a) - sub(n.b);
+      case Op::Mul:
+        return sub(n.a) * sub(n.b);
       case Op::Div: {
         const double num = sub(n.a), den = sub(n.b);
         if (den == 0) fail_eval(n.where, site, "division by zero");
         return num / den;
       }
-      case Op::Pow: return std::pow(sub(n.a), sub(n.b));
-      case Op::Sin: return std::sin(sub(n.a));
-      case Op::Cos: return std::cos(sub(n.a));
-      case Op::Tan: return std::tan(sub(n.a));
-      case Op::Exp: return std::exp(sub(n.a));
-      case Op::Ln: return std::log(sub(n.a));
-      case Op::Sqrt: return std::sqrt(sub(n.a));
+      case Op::Pow:
+        return std::pow(sub(n.a), sub(n.b));
+      case Op::Sin:
+        return std::sin(sub(n.a));
+      case Op::Cos:
+        return std::cos(sub(n.a));
+      case Op::Tan:
+        return std::tan(sub(n.a));
+      case Op::Exp:
+        return std::exp(sub(n.a));
+      case Op::Ln:
+        return std::log(sub(n.a));
+      case Op::Sqrt:
+        return std::sqrt(sub(n.a));
     }
     return 0;
   }
 
-  double eval_param(const Expr& e, const std::vector<double>& params, std::string_view gate, std::size_t index,
-                    const ErrorCtx& ctx, SourceLocation call_site = {}, std::string_view in_gate = {}) const {
+  double eval_param(const Expr& e, const std::vector<double>& params, std::string_view gate,
+                    std::size_t index, const ErrorCtx& ctx, SourceLocation call_site = {},
+                    std::string_view in_gate = {}) const {
     const EvalSite site{ctx, call_site, in_gate};
     const double v = eval(e.root, params, site);
     if (!std::isfinite(v)) {
-      fail_eval(e.where, site, fmt::format("parameter {} of {} is not a finite number (it evaluates to {})", index + 1, gate, v));
+      fail_eval(
+          e.where, site,
+          fmt::format("parameter {} of {} is not a finite number (it evaluates to {})", index + 1, gate, v));
     }
     return v;
   }

@@ -88,9 +88,11 @@ Matrix unitary_of(const Circuit& c, unsigned n) {
 ::testing::AssertionResult equal_up_to_phase(const Matrix& a, const Matrix& b) {
   if (a.size() != b.size()) return ::testing::AssertionFailure() << "sizes differ";
   std::size_t k = 0;
-  for (std::size_t i = 0; i < b.size(); ++i) if (std::abs(b[i]) > std::abs(b[k])) k = i;
+  for (std::size_t i = 0; i < b.size(); ++i)
+    if (std::abs(b[i]) > std::abs(b[k])) k = i;
   const cd phase = a[k] / b[k];
-  if (std::abs(std::abs(phase) - 1) > 1e-9) return ::testing::AssertionFailure() << "magnitudes differ at " << k;
+  if (std::abs(std::abs(phase) - 1) > 1e-9)
+    return ::testing::AssertionFailure() << "magnitudes differ at " << k;
   for (std::size_t i = 0; i < a.size(); ++i) {
     if (std::abs(a[i] - phase * b[i]) > 1e-9) {
       return ::testing::AssertionFailure() << "entry " << i << ": " << a[i] << " vs " << phase * b[i];
@@ -101,7 +103,8 @@ Matrix unitary_of(const Circuit& c, unsigned n) {
 
 ::testing::AssertionResult equal_exactly(const Matrix& a, const Matrix& b) {
   for (std::size_t i = 0; i < a.size(); ++i) {
-    if (std::abs(a[i] - b[i]) > 1e-9) return ::testing::AssertionFailure() << "entry " << i << ": " << a[i] << " vs " << b[i];
+    if (std::abs(a[i] - b[i]) > 1e-9)
+      return ::testing::AssertionFailure() << "entry " << i << ": " << a[i] << " vs " << b[i];
   }
   return ::testing::AssertionSuccess();
 }
@@ -188,13 +191,13 @@ struct Qelib1Gate {
 };
 // Every gate of Qiskit's qelib1.inc.
 constexpr Qelib1Gate kQelib1Gates[] = {
-    {"u3", 3, 1},  {"u2", 2, 1},   {"u1", 1, 1},    {"cx", 0, 2},   {"id", 0, 1},      {"u0", 1, 1},
-    {"u", 3, 1},   {"p", 1, 1},    {"x", 0, 1},     {"y", 0, 1},    {"z", 0, 1},       {"h", 0, 1},
-    {"s", 0, 1},   {"sdg", 0, 1},  {"t", 0, 1},     {"tdg", 0, 1},  {"rx", 1, 1},      {"ry", 1, 1},
-    {"rz", 1, 1},  {"sx", 0, 1},   {"sxdg", 0, 1},  {"cz", 0, 2},   {"cy", 0, 2},      {"swap", 0, 2},
-    {"ch", 0, 2},  {"ccx", 0, 3},  {"cswap", 0, 3}, {"crx", 1, 2},  {"cry", 1, 2},     {"crz", 1, 2},
-    {"cu1", 1, 2}, {"cp", 1, 2},   {"cu3", 3, 2},   {"csx", 0, 2},  {"cu", 4, 2},      {"rxx", 1, 2},
-    {"rzz", 1, 2}, {"rccx", 0, 3}, {"rc3x", 0, 4},  {"c3x", 0, 4},  {"c3sqrtx", 0, 4}, {"c4x", 0, 5},
+    {"u3", 3, 1},  {"u2", 2, 1},   {"u1", 1, 1},    {"cx", 0, 2},  {"id", 0, 1},      {"u0", 1, 1},
+    {"u", 3, 1},   {"p", 1, 1},    {"x", 0, 1},     {"y", 0, 1},   {"z", 0, 1},       {"h", 0, 1},
+    {"s", 0, 1},   {"sdg", 0, 1},  {"t", 0, 1},     {"tdg", 0, 1}, {"rx", 1, 1},      {"ry", 1, 1},
+    {"rz", 1, 1},  {"sx", 0, 1},   {"sxdg", 0, 1},  {"cz", 0, 2},  {"cy", 0, 2},      {"swap", 0, 2},
+    {"ch", 0, 2},  {"ccx", 0, 3},  {"cswap", 0, 3}, {"crx", 1, 2}, {"cry", 1, 2},     {"crz", 1, 2},
+    {"cu1", 1, 2}, {"cp", 1, 2},   {"cu3", 3, 2},   {"csx", 0, 2}, {"cu", 4, 2},      {"rxx", 1, 2},
+    {"rzz", 1, 2}, {"rccx", 0, 3}, {"rc3x", 0, 4},  {"c3x", 0, 4}, {"c3sqrtx", 0, 4}, {"c4x", 0, 5},
 };
 
 std::string call_text(const Qelib1Gate& g) {
@@ -206,7 +209,8 @@ std::string call_text(const Qelib1Gate& g) {
     s += ")";
   }
   // Reversed qubit order, so that a swapped control and target shows up.
-  for (int i = 0; i < g.qubits; ++i) s += std::string(i ? ", q[" : " q[") + std::to_string(g.qubits - 1 - i) + "]";
+  for (int i = 0; i < g.qubits; ++i)
+    s += std::string(i ? ", q[" : " q[") + std::to_string(g.qubits - 1 - i) + "]";
   return s + ";\n";
 }
 
@@ -215,7 +219,8 @@ TEST(ParseQasm, EveryQelib1GateMatchesItsDefinition) {
     SCOPED_TRACE(g.name);
     const std::string regs = "qreg q[" + std::to_string(g.qubits) + "];\n";
     const Circuit native = parse_with_header(regs + call_text(g));
-    const Circuit reference = parse_qasm(std::string("OPENQASM 2.0;\n") + kQelib1Reference + regs + call_text(g));
+    const Circuit reference =
+        parse_qasm(std::string("OPENQASM 2.0;\n") + kQelib1Reference + regs + call_text(g));
     ASSERT_FALSE(native.instructions().empty());
     EXPECT_TRUE(equal_up_to_phase(unitary_of(native, g.qubits), unitary_of(reference, g.qubits)));
   }
@@ -345,7 +350,8 @@ TEST(ParseQasm, ExpressionsFollowTheSpecsPrecedence) {
   for (std::size_t i = 0; i < expected.size(); ++i) {
     const auto args = args_of(c, c.instructions()[i]);
     ASSERT_EQ(args.size(), 3u);
-    for (int k = 0; k < 3; ++k) EXPECT_NEAR(args[k], expected[i][k], 1e-12) << "statement " << i << " arg " << k;
+    for (int k = 0; k < 3; ++k)
+      EXPECT_NEAR(args[k], expected[i][k], 1e-12) << "statement " << i << " arg " << k;
   }
 }
 
@@ -482,7 +488,8 @@ TEST(ParseQasm, ErrorsNameFileLineColumnAndCause) {
       {"qreg q[1];", "circuit.qasm:1:1: expected 'OPENQASM 2.0;' as the first statement, got 'qreg'"},
       {"OPENQASM 3.0;", "circuit.qasm:1:10: unsupported OpenQASM version '3.0'; only 2.0 is supported"},
       {"OPENQASM 2.0;\ninclude \"stdgates.inc\";",
-       "circuit.qasm:2:9: cannot include \"stdgates.inc\": only \"qelib1.inc\" is supported (paste other gate "
+       "circuit.qasm:2:9: cannot include \"stdgates.inc\": only \"qelib1.inc\" is supported (paste other "
+       "gate "
        "definitions into the file)"},
       {h + "qreg q[2];\nfoo q[0];", "circuit.qasm:4:1: unknown gate 'foo'"},
       {"OPENQASM 2.0;\nqreg q[2];\nh q[0];",
@@ -501,39 +508,52 @@ TEST(ParseQasm, ErrorsNameFileLineColumnAndCause) {
       {h + "qreg q[1];\nrx(1.2.3) q[0];", "circuit.qasm:4:4: bad number '1.2.3'"},
       {h + "qreg q[1];\nrx(1e) q[0];", "circuit.qasm:4:4: bad number '1e'"},
       {h + "qreg q[1];\nrx(1e999) q[0];", "circuit.qasm:4:4: number '1e999' is out of range"},
-      {h + "qreg q[2];\nh q[0]\nh q[1];", "circuit.qasm:5:1: expected ';' at the end of the statement, got 'h'"},
-      {h + "qreg q[2];\nh q[0]", "circuit.qasm:4:7: expected ';' at the end of the statement, got end of input"},
+      {h + "qreg q[2];\nh q[0]\nh q[1];",
+       "circuit.qasm:5:1: expected ';' at the end of the statement, got 'h'"},
+      {h + "qreg q[2];\nh q[0]",
+       "circuit.qasm:4:7: expected ';' at the end of the statement, got end of input"},
       {h + "gate g a {\n  x a;\n", "circuit.qasm:3:10: body of gate 'g' is not closed: missing '}'"},
       {h + "qreg q[2];\ncx q[1], q[1];", "circuit.qasm:4:1: cx uses qubit q[1] twice"},
       {h + "qreg q[2];\ncx q[0], q;", "circuit.qasm:4:1: cx uses qubit q[0] twice"},
       {h + "gate g a, b { cx a, a; }", "circuit.qasm:3:21: cx uses qubit 'a' twice"},
-      {h + "qreg q[2];\ncreg c[2];\nmeasure q[0] -> c[2];", "circuit.qasm:5:19: index 2 is out of range for creg c[2]"},
-      {h + "qreg q[2];\ncreg c[1];\nmeasure q -> c;", "circuit.qasm:5:1: measure: qreg q has 2 qubits but creg c has 1 bit"},
+      {h + "qreg q[2];\ncreg c[2];\nmeasure q[0] -> c[2];",
+       "circuit.qasm:5:19: index 2 is out of range for creg c[2]"},
+      {h + "qreg q[2];\ncreg c[1];\nmeasure q -> c;",
+       "circuit.qasm:5:1: measure: qreg q has 2 qubits but creg c has 1 bit"},
       {h + "qreg q[2];\ncreg c[2];\nmeasure q -> d;", "circuit.qasm:5:14: undefined classical register 'd'"},
       {h + "qreg q[1];\nrx(pi/(1-1)) q[0];", "circuit.qasm:4:6: division by zero"},
-      {h + "qreg q[1];\nrx(ln(0)) q[0];", "circuit.qasm:4:4: parameter 1 of rx is not a finite number (it evaluates to -inf)"},
-      {h + "qreg q[1];\ngate g(a) x { rx(1/a) x; }\ng(0) q[0];", "circuit.qasm:4:19: division by zero (in gate 'g' called at line 5)"},
+      {h + "qreg q[1];\nrx(ln(0)) q[0];",
+       "circuit.qasm:4:4: parameter 1 of rx is not a finite number (it evaluates to -inf)"},
+      {h + "qreg q[1];\ngate g(a) x { rx(1/a) x; }\ng(0) q[0];",
+       "circuit.qasm:4:19: division by zero (in gate 'g' called at line 5)"},
       {h + "qreg q[2];\ncreg c[2];\nif(c==1) x q[0];", "circuit.qasm:5:1: if() is not supported yet"},
-      {h + "qreg q[2];\nqreg r[3];\ncx q, r;", "circuit.qasm:5:1: cx: registers q and r have different sizes (2 and 3)"},
+      {h + "qreg q[2];\nqreg r[3];\ncx q, r;",
+       "circuit.qasm:5:1: cx: registers q and r have different sizes (2 and 3)"},
       {h + "qreg q[1];\nrx(theta) q[0];",
        "circuit.qasm:4:4: unknown identifier 'theta' in expression (only gate definitions have parameters)"},
       {h + "gate g(a) x { rx(b) x; }", "circuit.qasm:3:18: unknown parameter 'b'"},
       {h + "gate g a { x b; }", "circuit.qasm:3:14: 'b' is not a qubit argument of gate 'g'"},
       {h + "gate g a { g a; }", "circuit.qasm:3:12: gate 'g' calls itself; recursive gates are not allowed"},
-      {h + "gate g a { measure a -> c[0]; }", "circuit.qasm:3:12: 'measure' is not allowed inside the body of gate 'g'"},
+      {h + "gate g a { measure a -> c[0]; }",
+       "circuit.qasm:3:12: 'measure' is not allowed inside the body of gate 'g'"},
       {h + "qreg q[0];", "circuit.qasm:3:8: register 'q' must have at least 1 qubit"},
       {h + "qreg q[1];\nh q[0]; @", "circuit.qasm:4:9: unexpected character '@'"},
       {h + "include \"qelib1.inc", "circuit.qasm:3:9: unterminated string"},
-      {h + "qreg q[1];\ncreg c[1];\nh c[0];", "circuit.qasm:5:3: 'c' is a classical register, not a quantum one"},
+      {h + "qreg q[1];\ncreg c[1];\nh c[0];",
+       "circuit.qasm:5:3: 'c' is a classical register, not a quantum one"},
       {h + "qreg q[2];\ncreg c[2];\nmeasure q -> c[0];",
        "circuit.qasm:5:1: cannot measure the whole register q into one bit c[0]"},
-      {"OPENQASM 2.0;\nOPENQASM 2.0;", "circuit.qasm:2:1: 'OPENQASM' may only appear once, as the first statement"},
+      {"OPENQASM 2.0;\nOPENQASM 2.0;",
+       "circuit.qasm:2:1: 'OPENQASM' may only appear once, as the first statement"},
       {h + "qreg q[1];\nU(1,2) q[0];", "circuit.qasm:4:1: U takes 3 parameters, got 2"},
       {h + "gate U a { x a; }", "circuit.qasm:3:6: 'U' is a built-in gate and cannot be redefined"},
-      {h + "gate g(sin) a { x a; }", "circuit.qasm:3:8: 'sin' is a reserved word and cannot name a parameter"},
-      {h + "gate measure a { x a; }", "circuit.qasm:3:6: 'measure' is a reserved word and cannot name a gate"},
+      {h + "gate g(sin) a { x a; }",
+       "circuit.qasm:3:8: 'sin' is a reserved word and cannot name a parameter"},
+      {h + "gate measure a { x a; }",
+       "circuit.qasm:3:6: 'measure' is a reserved word and cannot name a gate"},
       {h + "qreg q[1];\ngate g(a) x { rx(ln(a)) x; }\ng(0) q[0];",
-       "circuit.qasm:4:18: parameter 1 of rx is not a finite number (it evaluates to -inf) (in gate 'g' called at line 5)"},
+       "circuit.qasm:4:18: parameter 1 of rx is not a finite number (it evaluates to -inf) (in gate 'g' "
+       "called at line 5)"},
       {h + "qreg q[1];\nrccx q[0], q[0], q[0];", "circuit.qasm:4:1: rccx uses qubit q[0] twice"},
   };
   for (const ErrorCase& c : cases) {
@@ -545,7 +565,8 @@ TEST(ParseQasm, ErrorsNameFileLineColumnAndCause) {
 TEST(ParseQasm, HostileInputsFailCleanly) {
   const std::string h = kHeader;
   // Deep expression nesting.
-  std::string deep = h + "qreg q[1];\nrx(" + std::string(100000, '(') + "1" + std::string(100000, ')') + ") q[0];";
+  std::string deep =
+      h + "qreg q[1];\nrx(" + std::string(100000, '(') + "1" + std::string(100000, ')') + ") q[0];";
   EXPECT_NE(error_of(deep).find("nested too deeply"), std::string::npos);
   std::string minus = h + "qreg q[1];\nrx(" + std::string(100000, '-') + "1) q[0];";
   EXPECT_NE(error_of(minus).find("nested too deeply"), std::string::npos);
@@ -558,7 +579,8 @@ TEST(ParseQasm, HostileInputsFailCleanly) {
 
   // A long chain of gates each calling the previous one.
   std::string chain = h + "qreg q[1];\ngate g0 a { x a; }\n";
-  for (int i = 1; i <= 100; ++i) chain += "gate g" + std::to_string(i) + " a { g" + std::to_string(i - 1) + " a; }\n";
+  for (int i = 1; i <= 100; ++i)
+    chain += "gate g" + std::to_string(i) + " a { g" + std::to_string(i - 1) + " a; }\n";
   EXPECT_NE(error_of(chain + "g100 q[0];").find("nest more than 64 levels"), std::string::npos);
 
   // Exponential expansion: each level calls the previous one eight times.
@@ -576,8 +598,8 @@ TEST(ParseQasm, HostileInputsFailCleanly) {
 
   // Truncations of a valid program never crash.
   const std::string good = h +
-      "qreg q[3]; creg c[3];\ngate g(a,b) x,y { rx(a*b) x; cx x,y; }\n"
-      "g(pi/2, -1e-3) q[0], q[1]; h q; measure q -> c; barrier q; reset q[2];\n";
+                           "qreg q[3]; creg c[3];\ngate g(a,b) x,y { rx(a*b) x; cx x,y; }\n"
+                           "g(pi/2, -1e-3) q[0], q[1]; h q; measure q -> c; barrier q; reset q[2];\n";
   for (std::size_t n = 0; n < good.size(); ++n) {
     try {
       parse_qasm(good.substr(0, n));
