@@ -12,9 +12,19 @@
 namespace qw {
 
 // Calls f(i) for every i in [0, n), in parallel on the backend's device.
+// Below this size a CPU launch runs on the calling thread: waking an OpenMP team costs more than
+// the work (one module of 10-13 qubits, per-shot runs).
+inline constexpr index_t kSerialBelow = index_t{1} << 14;
+
 template <class F>
 void for_each_index(index_t n, F f) {
   if (n == 0) return;
+#if !defined(__CUDACC__)
+  if (n < kSerialBelow) {
+    for (index_t i = 0; i < n; ++i) f(i);
+    return;
+  }
+#endif
   thrust::for_each(thrust::device, thrust::counting_iterator<index_t>(0),
                    thrust::counting_iterator<index_t>(n), f);
 }

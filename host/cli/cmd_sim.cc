@@ -118,7 +118,7 @@ int run_sim(const SimArgs& a) {
     file.write_bits("/measurements", r.measurements.data(), a.shots, r.num_measurements);
     if (a.save_state) file.write_amplitudes(r.state.data(), r.state.size());
     file.write_summary("wall_time", seconds, "s", "wall-clock time of the run, parse to results");
-    file.write_summary("sampled_from_final_state", r.sampled_from_final_state ? 1.0 : 0.0, "1",
+    file.write_summary("sampled_from_final_state", r.sampled_from_final_state ? 1.0 : 0.0, "boolean",
                        "1 when all measurements were terminal and every shot was sampled from one "
                        "final state; 0 when the circuit ran once per shot");
     file.close();
