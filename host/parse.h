@@ -7,9 +7,9 @@
 
 namespace qw {
 
-// Stim circuit format plus qweave's extension gates (see docs/circuits.md).
+// Stim circuit format plus qweave's extension gates (see docs/circuits-stim.md).
 Circuit parse_stim(std::string_view text, const std::string& source_name = "<string>");
-// OpenQASM 2.0 with qelib1.inc; gates are mapped to the gate table (see docs/circuits.md).
+// OpenQASM 2.0 with qelib1.inc; gates are mapped to the gate table (see docs/circuits-qasm.md).
 Circuit parse_qasm(std::string_view text, const std::string& source_name = "<string>");
 
 enum class CircuitFormat { Auto, Stim, Qasm };

@@ -366,6 +366,14 @@ SvResult run_sv(const Circuit& circuit, const SvOptions& opt) {
   const bool sampled = terminal.visit(circuit);
   res.sampled_from_final_state = sampled;
   check_fits(n, !sampled, opt.memory_limit_bytes);
+  const long double record_bytes = static_cast<long double>(opt.shots) * res.bytes_per_shot;
+  const std::uint64_t avail = opt.memory_limit_bytes ? opt.memory_limit_bytes : device_available_bytes();
+  if (record_bytes > static_cast<long double>(avail) / 2) {
+    throw InputError(fmt::format("{} shots of {} measurement bits need {:.1f} GiB for the records, "
+                                 "more than half of the {} available; run fewer shots per call",
+                                 opt.shots, res.num_measurements, record_bytes / 1073741824.0,
+                                 gib(avail)));
+  }
   res.measurements.assign(opt.shots * res.bytes_per_shot, 0);
 
   StateVector state(n);

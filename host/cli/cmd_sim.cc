@@ -19,6 +19,17 @@
 
 namespace qw::cli {
 
+namespace {
+const CLI::Validator kCount(
+    [](std::string& v) -> std::string {
+      if (v.empty() || v.find_first_not_of("0123456789") != std::string::npos || v.size() > 19) {
+        return "must be a whole number from 0 to 10^19, got '" + v + "'";
+      }
+      return {};
+    },
+    "COUNT");
+}  // namespace
+
 void add_sim(CLI::App& app, SimArgs& a) {
   auto* cmd = app.add_subcommand("sim", "Run a circuit (Stim format or OpenQASM 2.0)");
   cmd->add_option("circuit", a.circuit, "Circuit file (.stim or .qasm)")->required();
@@ -26,8 +37,8 @@ void add_sim(CLI::App& app, SimArgs& a) {
       ->check(CLI::IsMember({"sv"}))->capture_default_str();
   cmd->add_option("--format", a.format, "Circuit format: auto (by extension), stim, qasm")
       ->check(CLI::IsMember({"auto", "stim", "qasm"}))->capture_default_str();
-  cmd->add_option("--shots", a.shots, "Number of shots")->capture_default_str();
-  cmd->add_option("--seed", a.seed, "Seed of the counter-based RNG (results depend only on it)")
+  cmd->add_option("--shots", a.shots, "Number of shots")->check(kCount)->capture_default_str();
+  cmd->add_option("--seed", a.seed, "Seed of the counter-based RNG (results depend only on it)")->check(kCount)
       ->capture_default_str();
   cmd->add_option("-o,--output", a.output, "Result file (default: <circuit name>.h5 here)");
   cmd->add_flag("--no-output", a.no_output, "Do not write a result file");
@@ -84,6 +95,17 @@ int run_sim(const SimArgs& a) {
     out_path = a.output.empty()
                    ? std::filesystem::path(a.circuit).stem().string() + ".h5"
                    : a.output;
+  }
+
+  if (!out_path.empty()) {
+    // Fail before a long run, not after it, when the result file cannot be written.
+    namespace fs = std::filesystem;
+    const fs::path dir = fs::absolute(fs::path(out_path)).parent_path();
+    std::error_code ec;
+    if (!fs::is_directory(dir, ec) || access(dir.c_str(), W_OK) != 0) {
+      throw InputError(out_path + ": cannot write the result file here (directory " + dir.string() +
+                       " does not exist or is not writable)");
+    }
   }
 
   SvOptions opt;

@@ -1,0 +1,143 @@
+// The qweave command end to end: exit statuses, messages, result files, reproducibility.
+#include <gtest/gtest.h>
+
+#include <hdf5.h>
+
+#include <array>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <sys/wait.h>
+#include <vector>
+
+namespace {
+namespace fs = std::filesystem;
+
+struct CmdResult {
+  int status;
+  std::string out;  // stdout and stderr together
+};
+
+CmdResult run(const std::string& args) {
+  const std::string cmd = std::string(QWEAVE_BINARY) + " " + args + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  CmdResult r{-1, {}};
+  if (!p) return r;
+  std::array<char, 4096> buf;
+  while (std::size_t k = fread(buf.data(), 1, buf.size(), p)) r.out.append(buf.data(), k);
+  const int st = pclose(p);
+  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  return r;
+}
+
+class Cli : public ::testing::Test {
+ protected:
+  fs::path dir;
+  void SetUp() override {
+    dir = fs::temp_directory_path() /
+          ("qweave_cli_" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "_" +
+           ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::create_directories(dir);
+  }
+  void TearDown() override { fs::remove_all(dir); }
+  std::string write(const std::string& name, const std::string& text) {
+    const fs::path p = dir / name;
+    std::ofstream(p) << text;
+    return p.string();
+  }
+};
+
+std::vector<std::uint8_t> read_measurements(const std::string& file, hsize_t dims[2]) {
+  const hid_t f = H5Fopen(file.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  EXPECT_GE(f, 0) << file;
+  const hid_t d = H5Dopen2(f, "/measurements", H5P_DEFAULT);
+  const hid_t s = H5Dget_space(d);
+  H5Sget_simple_extent_dims(s, dims, nullptr);
+  std::vector<std::uint8_t> v(dims[0] * dims[1]);
+  if (!v.empty()) H5Dread(d, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data());
+  std::uint8_t complete = 0;
+  const hid_t a = H5Aopen(f, "complete", H5P_DEFAULT);
+  H5Aread(a, H5T_NATIVE_UINT8, &complete);
+  EXPECT_EQ(complete, 1);
+  H5Aclose(a);
+  H5Sclose(s);
+  H5Dclose(d);
+  H5Fclose(f);
+  return v;
+}
+
+TEST_F(Cli, RemoteCnotExampleRunsAndItsDataQubitsAgree) {
+  const std::string out = (dir / "rc.h5").string();
+  const CmdResult r = run(std::string("sim ") + QWEAVE_SOURCE_DIR + "/examples/remote_cnot.stim --shots 2000 --seed 4 -o " + out);
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("4 qubits, 4 measurement bits per shot, 2000 shots"), std::string::npos) << r.out;
+  hsize_t dims[2];
+  const auto m = read_measurements(out, dims);
+  ASSERT_EQ(dims[0], 2000u);
+  ASSERT_EQ(dims[1], 1u);
+  std::size_t ones = 0;
+  for (std::uint8_t row : m) {
+    ASSERT_EQ((row >> 2) & 1, (row >> 3) & 1);  // records 2 and 3: the two data qubits
+    ones += (row >> 2) & 1;
+  }
+  EXPECT_NEAR(static_cast<double>(ones), 1000.0, 5 * std::sqrt(500.0));
+  const CmdResult info = run("info " + out);
+  EXPECT_EQ(info.status, 0);
+  EXPECT_NE(info.out.find("qweave/1"), std::string::npos) << info.out;
+}
+
+TEST_F(Cli, SameSeedSameFileContentsForAnyThreadCount) {
+  const std::string c = write("bell.stim", "H 0\nCX 0 1\nM 0\nH 0\nM 0 1\n");
+  const std::string a = (dir / "a.h5").string(), b = (dir / "b.h5").string();
+  ASSERT_EQ(run("sim " + c + " --shots 500 --seed 12 --threads 1 -q -o " + a).status, 0);
+  ASSERT_EQ(run("sim " + c + " --shots 500 --seed 12 --threads 2 -q -o " + b).status, 0);
+  hsize_t da[2], db[2];
+  EXPECT_EQ(read_measurements(a, da), read_measurements(b, db));
+}
+
+TEST_F(Cli, BadCircuitExitsTwoWithLocationAndWritesNothing) {
+  const std::string c = write("bad.stim", "H 0\nCX 0 1 2\n");
+  const std::string out = (dir / "bad.h5").string();
+  const CmdResult r = run("sim " + c + " -o " + out);
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.out.find("bad.stim:2:"), std::string::npos) << r.out;
+  EXPECT_FALSE(fs::exists(out));
+  const std::string q = write("bad.qasm", "OPENQASM 2.0;\ninclude \"qelib1.inc\";\nqreg q[2];\nh q[5];\n");
+  const CmdResult rq = run("sim " + q + " -o " + out);
+  EXPECT_EQ(rq.status, 2);
+  EXPECT_NE(rq.out.find("bad.qasm:4:"), std::string::npos) << rq.out;
+}
+
+TEST_F(Cli, MissingFilesTooLargeStatesAndBadOptionsExitTwo) {
+  CmdResult r = run("sim " + (dir / "nothere.stim").string());
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.out.find("cannot open"), std::string::npos) << r.out;
+  const std::string big = write("big.stim", "H 45\n");
+  r = run("sim " + big + " --no-output");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.out.find("46-qubit state needs"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("available"), std::string::npos) << r.out;
+  r = run("sim " + big + " --shots -1");
+  EXPECT_EQ(r.status, 2);
+  r = run("sim " + big + " --engine nope");
+  EXPECT_EQ(r.status, 2);
+  const std::string noext = write("circuit.txt", "H 0\n");
+  r = run("sim " + noext);
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.out.find("--format"), std::string::npos) << r.out;
+  r = run("info " + noext);
+  EXPECT_EQ(r.status, 2);
+}
+
+TEST_F(Cli, VersionAndFormatOverride) {
+  CmdResult r = run("--version");
+  EXPECT_EQ(r.status, 0);
+  EXPECT_NE(r.out.find("qweave 0.1.0"), std::string::npos) << r.out;
+  const std::string c = write("circuit.txt", "H 0\nM 0\n");
+  r = run("sim " + c + " --format stim --no-output --shots 10");
+  EXPECT_EQ(r.status, 0) << r.out;
+}
+
+}  // namespace
