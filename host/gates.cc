@@ -197,12 +197,12 @@ const StimMatrix* stim_matrix(GateId id) {
   return nullptr;
 }
 
-cplx c(double re, double im = 0) { return cplx{static_cast<real>(re), static_cast<real>(im)}; }
-cplx expi(double phi) { return c(std::cos(phi), std::sin(phi)); }
+cplx64 c(double re, double im = 0) { return cplx64{re, im}; }
+cplx64 expi(double phi) { return c(std::cos(phi), std::sin(phi)); }
 
-Mat2 u3(double theta, double phi, double lambda) {
+Mat2d u3(double theta, double phi, double lambda) {
   const double co = std::cos(theta / 2), si = std::sin(theta / 2);
-  Mat2 m;
+  Mat2d m;
   m.m[0] = c(co);
   m.m[1] = (-si) * expi(lambda);
   m.m[2] = si * expi(phi);
@@ -256,13 +256,13 @@ GateAction gate_action(GateId id, std::span<const double> args) {
     a.controls = controls;
     a.pauli[0] = p;
   };
-  auto diag1 = [&](unsigned controls, cplx d0, cplx d1) {
+  auto diag1 = [&](unsigned controls, cplx64 d0, cplx64 d1) {
     a.form = F::Diagonal1;
     a.controls = controls;
     a.diag[0] = d0;
     a.diag[1] = d1;
   };
-  auto mat1 = [&](unsigned controls, const Mat2& m) {
+  auto mat1 = [&](unsigned controls, const Mat2d& m) {
     a.form = F::Matrix1;
     a.controls = controls;
     a.m2 = m;
@@ -304,30 +304,30 @@ GateAction gate_action(GateId id, std::span<const double> args) {
     case GateId::CSWAP: a.form = F::Swap; a.controls = 1; return a;
     case GateId::ROT_X: {
       const double co = std::cos(arg(0) / 2), si = std::sin(arg(0) / 2);
-      mat1(0, Mat2{{c(co), c(0, -si), c(0, -si), c(co)}});
+      mat1(0, Mat2d{{c(co), c(0, -si), c(0, -si), c(co)}});
       return a;
     }
     case GateId::ROT_Y: {
       const double co = std::cos(arg(0) / 2), si = std::sin(arg(0) / 2);
-      mat1(0, Mat2{{c(co), c(-si), c(si), c(co)}});
+      mat1(0, Mat2d{{c(co), c(-si), c(si), c(co)}});
       return a;
     }
     case GateId::U3: mat1(0, u3(arg(0), arg(1), arg(2))); return a;
-    case GateId::CH: mat1(1, Mat2{{c(s), c(s), c(s), c(-s)}}); return a;
+    case GateId::CH: mat1(1, Mat2d{{c(s), c(s), c(s), c(-s)}}); return a;
     // Qiskit's SX = [[1+i, 1-i], [1-i, 1+i]]/2, controlled.
-    case GateId::CSX: mat1(1, Mat2{{c(h, h), c(h, -h), c(h, -h), c(h, h)}}); return a;
+    case GateId::CSX: mat1(1, Mat2d{{c(h, h), c(h, -h), c(h, -h), c(h, h)}}); return a;
     case GateId::CRX: {
       const double co = std::cos(arg(0) / 2), si = std::sin(arg(0) / 2);
-      mat1(1, Mat2{{c(co), c(0, -si), c(0, -si), c(co)}});
+      mat1(1, Mat2d{{c(co), c(0, -si), c(0, -si), c(co)}});
       return a;
     }
     case GateId::CRY: {
       const double co = std::cos(arg(0) / 2), si = std::sin(arg(0) / 2);
-      mat1(1, Mat2{{c(co), c(-si), c(si), c(co)}});
+      mat1(1, Mat2d{{c(co), c(-si), c(si), c(co)}});
       return a;
     }
     case GateId::CU: {  // OpenQASM 3 / Qiskit cu(θ, φ, λ, γ): controlled e^{iγ} U3(θ, φ, λ)
-      Mat2 m = u3(arg(0), arg(1), arg(2));
+      Mat2d m = u3(arg(0), arg(1), arg(2));
       for (auto& e : m.m) e = expi(arg(3)) * e;
       mat1(1, m);
       return a;
@@ -369,7 +369,7 @@ std::vector<std::complex<double>> gate_matrix(GateId id, std::span<const double>
   const std::size_t dim = std::size_t{1} << g;
   std::vector<std::complex<double>> u(dim * dim, 0.0);
   const GateAction a = gate_action(id, args);
-  auto cx = [](cplx v) { return std::complex<double>(v.re, v.im); };
+  auto cx = [](cplx64 v) { return std::complex<double>(v.re, v.im); };
   const std::size_t cmask = (std::size_t{1} << a.controls) - 1;
   for (std::size_t col = 0; col < dim; ++col) {
     if ((col & cmask) != cmask || a.form == F::Identity) {

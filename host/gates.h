@@ -59,14 +59,14 @@ enum GateFlag : std::uint32_t {
 };
 
 struct GateInfo {
-  std::string_view name;  // canonical name as written by qweave
+  std::string_view name;  // canonical name as written by qweave (RX/RY are resets without an
+                          // argument and rotations with one; find_gate tells them apart)
   GateId id;
   GateKind kind;
   std::uint8_t group;     // qubits per application (targets are a multiple of it); 0 = products
   std::int8_t min_args;   // parenthesised arguments accepted
   std::int8_t max_args;   // -1: any number
   std::uint32_t flags;
-  // Number of parenthesised arguments when the name is ambiguous between gates (RX reset vs RX(θ)).
 };
 
 const GateInfo& gate_info(GateId id);
@@ -84,9 +84,9 @@ struct GateAction {
   unsigned controls = 0;
   // Pauli form: pauli code per target position (0=I, 1=X, 2=Y, 3=Z).
   std::uint8_t pauli[2] = {0, 0};
-  cplx diag[4] = {};
-  Mat2 m2{};
-  Mat4 m4{};
+  cplx64 diag[4] = {};  // double whatever the amplitude precision; kernels take to_kernel()
+  Mat2d m2{};
+  Mat4d m4{};
 };
 
 // The action of a unitary gate with its arguments. Precondition: kind == Unitary, not SPP*.

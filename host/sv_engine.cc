@@ -337,10 +337,16 @@ void StateVector::apply_gate(GateId gate, std::span<const double> args,
       sv::apply_pauli(p, n, x, z, pc == 2 ? 1u : 0u, cm, cm);
       return;
     }
-    case F::Diagonal1: sv::apply_1q_diagonal(p, n, t0, a.diag[0], a.diag[1], cm, cm); return;
-    case F::Diagonal2: sv::apply_2q_diagonal(p, n, t0, t1, a.diag, cm, cm); return;
-    case F::Matrix1: sv::apply_1q(p, n, t0, a.m2, cm, cm); return;
-    case F::Matrix2: sv::apply_2q(p, n, t0, t1, a.m4, cm, cm); return;
+    case F::Diagonal1:
+      sv::apply_1q_diagonal(p, n, t0, to_cplx(a.diag[0]), to_cplx(a.diag[1]), cm, cm);
+      return;
+    case F::Diagonal2: {
+      const cplx d[4] = {to_cplx(a.diag[0]), to_cplx(a.diag[1]), to_cplx(a.diag[2]), to_cplx(a.diag[3])};
+      sv::apply_2q_diagonal(p, n, t0, t1, d, cm, cm);
+      return;
+    }
+    case F::Matrix1: sv::apply_1q(p, n, t0, to_kernel(a.m2), cm, cm); return;
+    case F::Matrix2: sv::apply_2q(p, n, t0, t1, to_kernel(a.m4), cm, cm); return;
     case F::Swap: sv::apply_swap(p, n, t0, t1, cm, cm); return;
   }
 }

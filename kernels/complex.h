@@ -6,19 +6,34 @@
 
 namespace qw {
 
-struct alignas(2 * sizeof(real)) cplx {
-  real re;
-  real im;
+template <class T>
+struct alignas(2 * sizeof(T)) basic_cplx {
+  T re;
+  T im;
 };
+using cplx = basic_cplx<real>;      // amplitudes, in the build's precision
+using cplx64 = basic_cplx<double>;  // gate definitions, always double
 
-QW_HD constexpr cplx operator+(cplx a, cplx b) { return {a.re + b.re, a.im + b.im}; }
-QW_HD constexpr cplx operator-(cplx a, cplx b) { return {a.re - b.re, a.im - b.im}; }
-QW_HD constexpr cplx operator*(cplx a, cplx b) {
+template <class T>
+QW_HD constexpr basic_cplx<T> operator+(basic_cplx<T> a, basic_cplx<T> b) {
+  return {a.re + b.re, a.im + b.im};
+}
+template <class T>
+QW_HD constexpr basic_cplx<T> operator-(basic_cplx<T> a, basic_cplx<T> b) {
+  return {a.re - b.re, a.im - b.im};
+}
+template <class T>
+QW_HD constexpr basic_cplx<T> operator*(basic_cplx<T> a, basic_cplx<T> b) {
   return {a.re * b.re - a.im * b.im, a.re * b.im + a.im * b.re};
 }
-QW_HD constexpr cplx operator*(real s, cplx a) { return {s * a.re, s * a.im}; }
-QW_HD constexpr cplx conj(cplx a) { return {a.re, -a.im}; }
-QW_HD constexpr real norm2(cplx a) { return a.re * a.re + a.im * a.im; }
+template <class T>
+QW_HD constexpr basic_cplx<T> operator*(T s, basic_cplx<T> a) { return {s * a.re, s * a.im}; }
+template <class T>
+QW_HD constexpr basic_cplx<T> conj(basic_cplx<T> a) { return {a.re, -a.im}; }
+template <class T>
+QW_HD constexpr T norm2(basic_cplx<T> a) { return a.re * a.re + a.im * a.im; }
+QW_HD constexpr cplx to_cplx(cplx64 a) { return {static_cast<real>(a.re), static_cast<real>(a.im)}; }
+
 // i^k for k in 0..3 applied to a, exact (no multiply).
 QW_HD constexpr cplx mul_i_pow(cplx a, unsigned k) {
   switch (k & 3u) {
@@ -30,7 +45,24 @@ QW_HD constexpr cplx mul_i_pow(cplx a, unsigned k) {
 }
 
 // Dense gate matrices, row-major: m[row * dim + col]. Row/column index bit j is target j.
-struct Mat2 { cplx m[4]; };
-struct Mat4 { cplx m[16]; };
+template <class T> struct basic_mat2 { basic_cplx<T> m[4]; };
+template <class T> struct basic_mat4 { basic_cplx<T> m[16]; };
+using Mat2 = basic_mat2<real>;
+using Mat4 = basic_mat4<real>;
+using Mat2d = basic_mat2<double>;
+using Mat4d = basic_mat4<double>;
+
+template <class T>
+constexpr Mat2 to_kernel(const basic_mat2<T>& a) {
+  Mat2 m{};
+  for (int k = 0; k < 4; ++k) m.m[k] = {static_cast<real>(a.m[k].re), static_cast<real>(a.m[k].im)};
+  return m;
+}
+template <class T>
+constexpr Mat4 to_kernel(const basic_mat4<T>& a) {
+  Mat4 m{};
+  for (int k = 0; k < 16; ++k) m.m[k] = {static_cast<real>(a.m[k].re), static_cast<real>(a.m[k].im)};
+  return m;
+}
 
 }  // namespace qw

@@ -309,7 +309,7 @@ TEST(SvKernels, ExpectationAndNormReductions) {
   Vec psi = random_state(n, rng);
   StateVector sv(n);
   sv.from_host(from_ref(psi));
-  EXPECT_NEAR(sv::norm_squared(sv.data(), sv.size()), 1.0, 1e-12);
+  EXPECT_NEAR(sv::norm_squared(sv.data(), sv.size()), 1.0, kTol);
   // <Y2 X5 Z7> against the reference built from matrices.
   Vec p = psi;
   const std::vector<qw::testing::cd> X = {0, 1, 1, 0}, Y = {0, {0, -1}, {0, 1}, 0}, Z = {1, 0, 0, -1};
@@ -319,7 +319,7 @@ TEST(SvKernels, ExpectationAndNormReductions) {
   double want = 0;
   for (std::size_t i = 0; i < psi.size(); ++i) want += (std::conj(psi[i]) * p[i]).real();
   const index_t x = (1u << 2) | (1u << 5), z = (1u << 2) | (1u << 7);
-  EXPECT_NEAR(sv::expectation_pauli(sv.data(), sv.size(), x, z, 1), want, 1e-12);
+  EXPECT_NEAR(sv::expectation_pauli(sv.data(), sv.size(), x, z, 1), want, kTol);
 }
 
 }  // namespace
