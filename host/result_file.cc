@@ -329,39 +329,53 @@ ResultFile::~ResultFile() {
 }
 
 void ResultFile::write_amplitudes(const cplx* amps, std::uint64_t count) {
-  if (file_ < 0) throw std::runtime_error(path_ + ": cannot write /state/amplitudes: file closed");
-  const std::string what = "cannot write /state/amplitudes";
+  write_complex("/state/amplitudes", amps, count, 1);
+}
+
+void ResultFile::write_density(const cplx* rho, std::uint64_t dim) {
+  write_complex("/state/density", rho, dim, dim);
+}
+
+// A complex128 dataset of rows x cols (cols == 1: 1-D), written in slabs of whole rows.
+void ResultFile::write_complex(const char* name, const cplx* amps, std::uint64_t rows,
+                               std::uint64_t cols) {
+  const std::string what = std::string("cannot write ") + name;
+  if (file_ < 0) throw std::runtime_error(path_ + ": " + what + ": file closed");
+  const int rank = cols == 1 ? 1 : 2;
   Handle type = complex128_type(path_);
-  const hsize_t dims[1] = {count};
-  Handle space = check(H5Screate_simple(1, dims, nullptr), H5Sclose, path_, what);
+  const hsize_t dims[2] = {rows, cols};
+  Handle space = check(H5Screate_simple(rank, dims, nullptr), H5Sclose, path_, what);
   Handle dcpl = check(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, path_, what);
-  if (count > 0) {
+  const std::uint64_t rows_per_slab = std::max<std::uint64_t>(1, kAmplitudeSlab / cols);
+  if (rows > 0 && cols > 0) {
     // Chunk dimensions must not exceed fixed dataset dimensions, and must be positive.
-    const hsize_t chunk[1] = {std::min<std::uint64_t>(count, kAmplitudeChunk)};
-    check(H5Pset_chunk(dcpl.get(), 1, chunk), path_, what);
+    const hsize_t chunk[2] = {std::min<std::uint64_t>(rows, std::max<std::uint64_t>(1, kAmplitudeChunk / cols)),
+                              std::min<std::uint64_t>(cols, kAmplitudeChunk)};
+    check(H5Pset_chunk(dcpl.get(), rank, chunk), path_, what);
   }
   Handle lcpl = intermediate_groups_lcpl(path_);
-  Handle dset = check(H5Dcreate2(file_, "/state/amplitudes", type.get(), space.get(), lcpl.get(),
-                                 dcpl.get(), H5P_DEFAULT),
+  Handle dset = check(H5Dcreate2(file_, name, type.get(), space.get(), lcpl.get(), dcpl.get(),
+                                 H5P_DEFAULT),
                       H5Dclose, path_, what);
   std::vector<Float64Pair> buffer;
   if constexpr (!std::is_same_v<real, double>) {
-    buffer.resize(std::min<std::uint64_t>(count, kAmplitudeSlab));
+    buffer.resize(std::min<std::uint64_t>(rows, rows_per_slab) * cols);
   }
-  for (std::uint64_t start = 0; start < count; start += kAmplitudeSlab) {
-    const std::uint64_t n = std::min(kAmplitudeSlab, count - start);
-    const hsize_t offset[1] = {start};
-    const hsize_t extent[1] = {n};
+  for (std::uint64_t start = 0; start < rows && cols > 0; start += rows_per_slab) {
+    const std::uint64_t n = std::min(rows_per_slab, rows - start);
+    const hsize_t offset[2] = {start, 0};
+    const hsize_t extent[2] = {n, cols};
     Handle file_space = check(H5Dget_space(dset.get()), H5Sclose, path_, what);
     check(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, offset, nullptr, extent, nullptr),
           path_, what);
-    Handle mem_space = check(H5Screate_simple(1, extent, nullptr), H5Sclose, path_, what);
+    Handle mem_space = check(H5Screate_simple(rank, extent, nullptr), H5Sclose, path_, what);
     const void* data = nullptr;
+    const cplx* src = amps + start * cols;
     if constexpr (std::is_same_v<real, double>) {
-      data = amps + start;  // already {float64 r, float64 i}: written in place, no copy
+      data = src;  // already {float64 r, float64 i}: written in place, no copy
     } else {
-      for (std::uint64_t k = 0; k < n; ++k) {
-        buffer[k] = {static_cast<double>(amps[start + k].re), static_cast<double>(amps[start + k].im)};
+      for (std::uint64_t k = 0; k < n * cols; ++k) {
+        buffer[k] = {static_cast<double>(src[k].re), static_cast<double>(src[k].im)};
       }
       data = buffer.data();
     }

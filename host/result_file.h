@@ -31,6 +31,8 @@ class ResultFile {
 
   // /state/amplitudes: count complex values as the compound {r: float64, i: float64}.
   void write_amplitudes(const cplx* amps, std::uint64_t count);
+  // /state/density: dim x dim complex (compound {r, i}), row-major, row index = ket.
+  void write_density(const cplx* rho, std::uint64_t dim);
   // dataset (e.g. "/measurements"): uint8 [shots, ceil(bits/8)], little-endian bit order inside a
   // byte, attribute bits.
   void write_bits(const std::string& dataset, const std::uint8_t* packed, std::uint64_t shots,
@@ -44,6 +46,7 @@ class ResultFile {
   const std::string& path() const { return path_; }
 
  private:
+  void write_complex(const char* name, const cplx* data, std::uint64_t rows, std::uint64_t cols);
   std::string path_;
   std::int64_t file_ = -1;  // hid_t
 };

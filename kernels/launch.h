@@ -94,4 +94,57 @@ double reduce_sum(index_t n, Val val) {
   return s;
 }
 
+// Per-segment deterministic sums: out[b] = sum of val(b * L + i), i in [0, L), for B segments.
+// The tree depends only on L (never on B): segments longer than kFinal go through strided partials
+// as in reduce_sum, then each segment's last <= kFinal values are added in order by one thread.
+namespace detail {
+template <class Val>
+struct SegmentStridedPartial {
+  Val val;
+  index_t L, parts;  // parts per segment = L / kPerLane (L a multiple of kLanes * kPerLane)
+  double* out;
+  QW_HD void operator()(index_t j) const {
+    const index_t b = j / parts, jj = j % parts;
+    const index_t block = jj / kLanes, lane = jj % kLanes;
+    const index_t base = b * L + block * kLanes * kPerLane + lane;
+    double s = 0;
+    for (index_t k = 0; k < kPerLane; ++k) s += static_cast<double>(val(base + k * kLanes));
+    out[j] = s;
+  }
+};
+template <class Val>
+struct SegmentSerialSum {
+  Val val;
+  index_t L;
+  double* out;
+  QW_HD void operator()(index_t b) const {
+    double s = 0;
+    for (index_t i = 0; i < L; ++i) s += static_cast<double>(val(b * L + i));
+    out[b] = s;
+  }
+};
+}  // namespace detail
+
+template <class Val>
+void segment_sums(index_t B, index_t L, Val val, double* out) {
+  using namespace detail;
+  if (L <= kFinal || L % (kLanes * kPerLane) != 0) {
+    for_each_index(B, SegmentSerialSum<Val>{val, L, out});
+    return;
+  }
+  index_t parts = L / kPerLane;
+  double* cur = device_scratch_doubles(B * parts, 2);
+  for_each_index(B * parts, SegmentStridedPartial<Val>{val, L, parts, cur});
+  int slot = 3;
+  while (parts > kFinal && parts % (kLanes * kPerLane) == 0) {
+    const index_t next_parts = parts / kPerLane;
+    double* next = device_scratch_doubles(B * next_parts, slot);
+    for_each_index(B * next_parts, SegmentStridedPartial<ArrayVal>{ArrayVal{cur}, parts, next_parts, next});
+    cur = next;
+    parts = next_parts;
+    slot = slot == 3 ? 2 : 3;
+  }
+  for_each_index(B, SegmentSerialSum<ArrayVal>{ArrayVal{cur}, parts, out});
+}
+
 }  // namespace qw

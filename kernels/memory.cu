@@ -104,7 +104,7 @@ std::string_view device_description() { return "host CPU (OpenMP)"; }
 
 namespace detail {
 double* device_scratch_doubles(index_t count, int slot) {
-  static DeviceArray<double> slots[2];
+  static DeviceArray<double> slots[4];  // 0-1: reduce_sum, 2-3: segment_sums
   if (slots[slot].size() < count) slots[slot] = DeviceArray<double>(count);
   return slots[slot].data();
 }

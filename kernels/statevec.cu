@@ -7,6 +7,7 @@
 #include "kernels/launch.h"
 #include "kernels/memory.h"
 #include "kernels/rng.h"
+#include "kernels/sampling.h"
 
 namespace qw::sv {
 namespace {
@@ -186,52 +187,6 @@ struct PauliExpectVal {
   }
 };
 
-inline constexpr index_t kSampleBlock = 1024;
-
-struct BlockSums {
-  const cplx* a;
-  index_t n;
-  double* out;
-  QW_HD void operator()(index_t b) const {
-    double s = 0;
-    const index_t end = (b + 1) * kSampleBlock < n ? (b + 1) * kSampleBlock : n;
-    for (index_t i = b * kSampleBlock; i < end; ++i) s += static_cast<double>(norm2(a[i]));
-    out[b] = s;
-  }
-};
-
-// prefix[b] = sum of blocks < b; prefix[nblocks] = total.
-struct SampleShot {
-  const cplx* a;
-  index_t n;
-  const double* prefix;
-  index_t nblocks;
-  std::uint64_t seed, first_shot;
-  index_t* out;
-  QW_HD void operator()(index_t s) const {
-    const double total = prefix[nblocks];
-    const double u = uniform01(seed, first_shot + s, 0) * total;
-    index_t lo = 0, hi = nblocks;  // find last b with prefix[b] <= u
-    while (hi - lo > 1) {
-      const index_t mid = (lo + hi) / 2;
-      if (prefix[mid] <= u) lo = mid; else hi = mid;
-    }
-    // Skip empty blocks that a rounding-level u could land on.
-    while (lo + 1 < nblocks && prefix[lo + 1] == prefix[lo] && prefix[lo] <= u) ++lo;
-    double acc = prefix[lo];
-    const index_t begin = lo * kSampleBlock;
-    const index_t end = begin + kSampleBlock < n ? begin + kSampleBlock : n;
-    index_t last_nonzero = begin;
-    for (index_t i = begin; i < end; ++i) {
-      const double p = static_cast<double>(norm2(a[i]));
-      if (p > 0) last_nonzero = i;
-      acc += p;
-      if (u < acc && p > 0) { out[s] = i; return; }
-    }
-    out[s] = last_nonzero;  // u beyond the block's sum by rounding
-  }
-};
-
 }  // namespace
 
 void set_basis_state(cplx* a, index_t n, index_t basis) { for_each_index(n, SetBasis{a, basis}); }
@@ -287,19 +242,7 @@ void project_pauli(cplx* a, index_t n, index_t x, index_t z, unsigned k, int sig
 
 void sample_indices(const cplx* a, index_t n, std::uint64_t seed, std::uint64_t first_shot,
                     std::uint64_t count, index_t* out) {
-  if (count == 0) return;
-  const index_t nblocks = (n + kSampleBlock - 1) / kSampleBlock;
-  DeviceArray<double> sums(nblocks);
-  for_each_index(nblocks, BlockSums{a, n, sums.data()});
-  std::vector<double> prefix(nblocks + 1);
-  copy_to_host(prefix.data() + 1, sums.data(), nblocks * sizeof(double));
-  prefix[0] = 0;
-  for (index_t b = 0; b < nblocks; ++b) prefix[b + 1] += prefix[b];
-  DeviceArray<double> dprefix(nblocks + 1);
-  copy_to_device(dprefix.data(), prefix.data(), prefix.size() * sizeof(double));
-  DeviceArray<index_t> dout(count);
-  for_each_index(count, SampleShot{a, n, dprefix.data(), nblocks, seed, first_shot, dout.data()});
-  copy_to_host(out, dout.data(), count * sizeof(index_t));
+  sample_weighted(n, NormVal{a}, seed, first_shot, count, out);
 }
 
 }  // namespace qw::sv

@@ -12,7 +12,7 @@
 #include <string>
 
 #include "host/parse.h"
-#include "host/sv_engine.h"
+#include "host/dense_engine.h"
 #include "tests/reference_sim.h"
 
 namespace {

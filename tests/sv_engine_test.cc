@@ -7,7 +7,7 @@
 #include <random>
 
 #include "host/errors.h"
-#include "host/sv_engine.h"
+#include "host/dense_engine.h"
 #include "kernels/statevec.h"
 #include "tests/reference_sim.h"
 
@@ -289,18 +289,22 @@ TEST(SvEngine, TooLargeStateFailsBeforeAllocation) {
   }
 }
 
-TEST(SvEngine, NoiseChannelsAreRejectedWithTheirLocation) {
+TEST(SvEngine, IdleWithoutCoherenceTimesIsRejectedWithItsLocation) {
   Circuit c;
   c.source_name = "noisy.stim";
   const Target t = Target::qubit(0);
-  const double p = 0.1;
-  c.append(GateId::X_ERROR, {&p, 1}, {&t, 1}, SourceLocation{4, 1});
+  const double dt = 1e-6;
+  c.append(GateId::IDLE, {&dt, 1}, {&t, 1}, SourceLocation{4, 1});
   try {
     run_sv(c, SvOptions{});
     FAIL();
   } catch (const InputError& e) {
-    EXPECT_EQ(std::string(e.what()).rfind("noisy.stim:4:1: X_ERROR", 0), 0u) << e.what();
+    EXPECT_EQ(std::string(e.what()).rfind("noisy.stim:4:1: IDLE(t) needs", 0), 0u) << e.what();
   }
+  SvOptions bad;
+  bad.t1_s = 1e-3;
+  bad.t2_s = 3e-3;
+  EXPECT_THROW(run_sv(c, bad), InputError);  // T2 > 2 T1
 }
 
 TEST(SvKernels, ExpectationAndNormReductions) {

@@ -12,9 +12,10 @@
 #include "host/errors.h"
 #include "host/parse.h"
 #include "host/result_file.h"
-#include "host/sv_engine.h"
+#include "host/dense_engine.h"
 #include "kernels/config.h"
 #include "kernels/memory.h"
+#include "models/platform.h"
 #include "mpi/runtime.h"
 
 namespace qw::cli {
@@ -33,8 +34,9 @@ const CLI::Validator kCount(
 void add_sim(CLI::App& app, SimArgs& a) {
   auto* cmd = app.add_subcommand("sim", "Run a circuit (Stim format or OpenQASM 2.0)");
   cmd->add_option("circuit", a.circuit, "Circuit file (.stim or .qasm)")->required();
-  cmd->add_option("--engine", a.engine, "Engine: sv (state vector)")
-      ->check(CLI::IsMember({"sv"}))->capture_default_str();
+  cmd->add_option("--engine", a.engine,
+                  "Engine: sv (state vector, noise as trajectories) or dm (density matrix, exact)")
+      ->check(CLI::IsMember({"sv", "dm"}))->capture_default_str();
   cmd->add_option("--format", a.format, "Circuit format: auto (by extension), stim, qasm")
       ->check(CLI::IsMember({"auto", "stim", "qasm"}))->capture_default_str();
   cmd->add_option("--shots", a.shots, "Number of shots")->check(kCount)->capture_default_str();
@@ -48,6 +50,14 @@ void add_sim(CLI::App& app, SimArgs& a) {
   cmd->add_option("--memory-limit", a.memory_limit_gib,
                   "Memory the state may use, GiB (default: what is available)")
       ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--t1", a.t1_s, "T1 of every qubit for IDLE(t), seconds")->check(CLI::PositiveNumber);
+  cmd->add_option("--t2", a.t2_s, "T2 of every qubit for IDLE(t), seconds (<= 2 T1)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--batch", a.batch, "Shots simulated together (default: from the memory)")
+      ->check(kCount);
+  cmd->add_option("--platform", a.platform,
+                  "Add a platform's noise (gate errors, T1/T2 idling, readout): a preset (nv_centre, "
+                  "trapped_ion, superconducting, neutral_atom) or a TOML file (docs/models.md)");
   cmd->add_flag("-q,--quiet", a.quiet, "Print nothing on success");
 }
 
@@ -61,7 +71,7 @@ std::string record_string(const std::uint8_t* row, std::uint64_t bits) {
   return s;
 }
 
-void print_histogram(const SvResult& r, std::uint64_t shots) {
+void print_histogram(const DenseResult& r, std::uint64_t shots) {
   if (r.num_measurements == 0 || shots == 0) return;
   if (r.num_measurements > 64) {
     fmt::print("  measurement records: {} bits per shot (too wide for a histogram)\n",
@@ -88,7 +98,10 @@ void print_histogram(const SvResult& r, std::uint64_t shots) {
 int run_sim(const SimArgs& a) {
   const auto t0 = std::chrono::steady_clock::now();
   if (a.threads > 0) omp_set_num_threads(a.threads);
-  const Circuit circuit = read_circuit_file(a.circuit, format_from_name(a.format));
+  Circuit circuit = read_circuit_file(a.circuit, format_from_name(a.format));
+  if (!a.platform.empty()) {
+    circuit = models::add_platform_noise(circuit, models::load_platform(a.platform));
+  }
 
   std::string out_path;
   if (!a.no_output) {
@@ -108,7 +121,11 @@ int run_sim(const SimArgs& a) {
     }
   }
 
-  SvOptions opt;
+  DenseOptions opt;
+  opt.representation = a.engine == "dm" ? Representation::DensityMatrix : Representation::StateVector;
+  if (a.t1_s > 0) opt.t1_s = a.t1_s;
+  if (a.t2_s > 0) opt.t2_s = a.t2_s;
+  opt.max_batch = a.batch;
   opt.shots = a.shots;
   opt.seed = a.seed;
   opt.keep_state = a.save_state;
@@ -122,7 +139,7 @@ int run_sim(const SimArgs& a) {
     fmt::print(stderr, "{}qweave: {}/{} shots{}", tty ? "\r" : "", done, total, tty ? "" : "\n");
   };
 
-  const SvResult r = run_sv(circuit, opt);
+  const DenseResult r = run_dense(circuit, opt);
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
@@ -138,7 +155,11 @@ int run_sim(const SimArgs& a) {
     attrs.circuit = circuit.source_text;
     ResultFile file(out_path, attrs);
     file.write_bits("/measurements", r.measurements.data(), a.shots, r.num_measurements);
-    if (a.save_state) file.write_amplitudes(r.state.data(), r.state.size());
+    if (a.save_state && opt.representation == Representation::DensityMatrix) {
+      file.write_density(r.state.data(), std::uint64_t{1} << r.num_qubits);
+    } else if (a.save_state) {
+      file.write_amplitudes(r.state.data(), r.state.size());
+    }
     file.write_summary("wall_time", seconds, "s", "wall-clock time of the run, parse to results");
     file.write_summary("sampled_from_final_state", r.sampled_from_final_state ? 1.0 : 0.0, "boolean",
                        "1 when all measurements were terminal and every shot was sampled from one "
@@ -151,8 +172,10 @@ int run_sim(const SimArgs& a) {
                r.num_qubits, r.num_measurements, a.shots);
     fmt::print("  engine {} on {} ({} precision), seed {}, {}\n", a.engine, backend_name(),
                kPrecisionName, a.seed,
-               r.sampled_from_final_state ? "all shots sampled from one final state"
-                                          : "one run per shot (mid-circuit measurement)");
+               r.sampled_from_final_state
+                   ? std::string("all shots sampled from one final state")
+                   : fmt::format("one run per shot (mid-circuit measurement or noise), {} at a time",
+                                 r.batch));
     print_histogram(r, a.shots);
     fmt::print("  time {:.3f} s{}\n", seconds,
                out_path.empty() ? "" : fmt::format(", results in {}", out_path));

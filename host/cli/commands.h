@@ -18,6 +18,10 @@ struct SimArgs {
   bool save_state = false;
   int threads = 0;
   double memory_limit_gib = 0;
+  double t1_s = 0;  // 0: not given (infinite)
+  double t2_s = 0;
+  std::uint64_t batch = 0;
+  std::string platform;  // preset name or TOML file: adds its noise to the circuit
   bool quiet = false;
 };
 void add_sim(CLI::App& app, SimArgs& args);

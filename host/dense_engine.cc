@@ -1,0 +1,883 @@
+#include "host/dense_engine.h"
+
+#include <algorithm>
+#include <cmath>
+#include <complex>
+#include <fmt/format.h>
+
+#include "host/errors.h"
+#include "kernels/batch.h"
+#include "kernels/statevec.h"
+
+namespace qw {
+namespace {
+
+constexpr std::uint32_t kMaxQubits = 62;
+using Rep = Representation;
+using cd = std::complex<double>;
+
+std::string gib(std::uint64_t bytes) { return fmt::format("{:.1f} GiB", bytes / 1073741824.0); }
+
+InputError error_at(const Circuit& c, const Instruction& op, const std::string& what) {
+  return InputError(c.source_name, op.where.line, op.where.column, what);
+}
+
+// A Pauli product i^k X^x Z^z; multiplication keeps the phase exact.
+struct PauliProduct {
+  index_t x = 0, z = 0;
+  unsigned k = 0;
+  bool inverted = false;
+  void multiply(char p, std::uint32_t q) {
+    const index_t b = index_t{1} << q;
+    index_t fx = 0, fz = 0;
+    unsigned fk = 0;
+    if (p == 'X' || p == 'Y') fx = b;
+    if (p == 'Z' || p == 'Y') fz = b;
+    if (p == 'Y') fk = 1;
+    // (i^k1 X^x1 Z^z1)(i^k2 X^x2 Z^z2) = i^(k1+k2) (-1)^|z1 & x2| X^(x1^x2) Z^(z1^z2)
+    k = (k + fk + 2 * popcount64(z & fx)) & 3u;
+    x ^= fx;
+    z ^= fz;
+  }
+  // Hermitian iff k - |x & z| is even.
+  bool hermitian() const { return ((k + 4 - (popcount64(x & z) & 3u)) & 1u) == 0; }
+  static PauliProduct single(char p, std::uint32_t q) {
+    PauliProduct pp;
+    pp.multiply(p, q);
+    return pp;
+  }
+};
+
+// Splits Pauli-product targets (X0*Y1 Z2) into products; with one_product, all targets form one
+// product (CORRELATED_ERROR's "E(p) X1 Y2").
+std::vector<PauliProduct> products_of(std::span<const Target> ts, bool one_product = false) {
+  std::vector<PauliProduct> out;
+  bool join = false;
+  for (const Target& t : ts) {
+    if (t.is_combiner()) {
+      join = true;
+      continue;
+    }
+    if (out.empty() || (!join && !one_product)) out.emplace_back();
+    join = false;
+    out.back().multiply(t.pauli_char() ? t.pauli_char() : 'Z', t.value);
+    out.back().inverted ^= t.inverted();
+  }
+  return out;
+}
+
+bool is_heralded(GateId g) { return g == GateId::HERALDED_ERASE || g == GateId::HERALDED_PAULI_CHANNEL_1; }
+
+// Noise a density matrix applies exactly (no randomness, no record).
+bool exact_on_density(GateId g) { return gate_info(g).kind == GateKind::Noise && !is_heralded(g); }
+
+struct RecordEntry {
+  std::uint32_t qubit;
+  bool inverted;
+};
+
+// If every measurement is a terminal single-qubit measurement (nothing acts on a qubit after it is
+// measured, no resets, no feedback, no noisy results; noise only on a density matrix, where it is
+// exact), returns the record layout and fills basis[q] (0 none, 1 X, 2 Y, 3 Z).
+class TerminalAnalysis {
+ public:
+  TerminalAnalysis(std::uint32_t n, Rep rep) : basis(n, 0), rep_(rep) {}
+  std::vector<std::uint8_t> basis;
+  std::vector<RecordEntry> records;
+
+  bool visit(const Circuit& c) {
+    for (const auto& op : c.instructions()) {
+      if (op.gate == GateId::REPEAT) {
+        // Two iterations expose every conflict a later iteration could have.
+        for (std::uint64_t r = 0; r < op.repeat_count; ++r) {
+          if (!visit(c.block(op))) return false;
+          if (r >= 1 && !c.block(op).has_kind(GateKind::Collapse)) break;
+        }
+        continue;
+      }
+      const GateInfo& info = gate_info(op.gate);
+      const auto ts = c.targets(op);
+      const bool acts = info.kind == GateKind::Unitary ||
+                        (rep_ == Rep::DensityMatrix && exact_on_density(op.gate));
+      if (info.kind == GateKind::Annotation || op.gate == GateId::I_ERROR || op.gate == GateId::II_ERROR) {
+        continue;
+      }
+      if (acts) {
+        for (const Target& t : ts) {
+          if (t.is_combiner()) continue;
+          if (!t.is_qubit() || (info.kind == GateKind::Unitary && t.pauli_char()) || basis[t.value] != 0) {
+            return false;
+          }
+        }
+        continue;
+      }
+      std::uint8_t b = 0;
+      if (op.gate == GateId::M) b = 3;
+      if (op.gate == GateId::MX) b = 1;
+      if (op.gate == GateId::MY) b = 2;
+      if (b == 0) return false;
+      const auto args = c.args(op);
+      if (!args.empty() && args[0] != 0) return false;  // noisy result
+      for (const Target& t : ts) {
+        if (basis[t.value] != 0 && basis[t.value] != b) return false;
+        basis[t.value] = b;
+        records.push_back({t.value, t.inverted()});
+      }
+    }
+    return true;
+  }
+
+ private:
+  Rep rep_;
+};
+
+void check_supported(const Circuit& c, const DenseOptions& o) {
+  for (const auto& op : c.instructions()) {
+    if (op.gate == GateId::REPEAT) {
+      check_supported(c.block(op), o);
+      continue;
+    }
+    const GateInfo& info = gate_info(op.gate);
+    if (op.gate == GateId::IDLE && std::isinf(o.t1_s) && std::isinf(o.t2_s)) {
+      throw error_at(c, op, "IDLE(t) needs the qubits' coherence times: pass --t1 and/or --t2 "
+                            "(seconds), or a platform model");
+    }
+    if ((info.flags & kTargetsPauliProducts) && info.kind != GateKind::Annotation) {
+      const bool one = op.gate == GateId::CORRELATED_ERROR || op.gate == GateId::ELSE_CORRELATED_ERROR;
+      for (const auto& p : products_of(c.targets(op), one)) {
+        if (!p.hermitian()) {
+          throw error_at(c, op, fmt::format("{} product is anti-Hermitian (a qubit appears with "
+                                            "anticommuting Paulis)", info.name));
+        }
+      }
+    }
+  }
+}
+
+// ---- channel matrices ------------------------------------------------------------------------
+
+Mat2d pauli2x2(unsigned code) {
+  switch (code & 3u) {
+    case 1: return Mat2d{{{0, 0}, {1, 0}, {1, 0}, {0, 0}}};
+    case 2: return Mat2d{{{0, 0}, {0, -1}, {0, 1}, {0, 0}}};
+    case 3: return Mat2d{{{1, 0}, {0, 0}, {0, 0}, {-1, 0}}};
+    default: return Mat2d{{{1, 0}, {0, 0}, {0, 0}, {1, 0}}};
+  }
+}
+
+cd c64(cplx64 v) { return {v.re, v.im}; }
+
+// sum_i K_i (x) conj(K_i) on (ket bit, bra bit): index bit 0 = ket, bit 1 = bra.
+Mat4 superop_1q(const std::vector<Mat2d>& kraus) {
+  Mat4d s{};
+  for (const auto& K : kraus)
+    for (int ko = 0; ko < 2; ++ko)
+      for (int bo = 0; bo < 2; ++bo)
+        for (int ki = 0; ki < 2; ++ki)
+          for (int bi = 0; bi < 2; ++bi) {
+            const cd v = c64(K.m[ko * 2 + ki]) * std::conj(c64(K.m[bo * 2 + bi]));
+            auto& e = s.m[(ko + 2 * bo) * 4 + (ki + 2 * bi)];
+            e = {e.re + v.real(), e.im + v.imag()};
+          }
+  return to_kernel(s);
+}
+
+// 16 x 16 on (ket q0, ket q1, bra q0, bra q1) from 4 x 4 Kraus operators (index bit 0 = q0).
+std::vector<cplx> superop_2q(const std::vector<std::vector<cd>>& kraus) {
+  std::vector<cd> s(256, 0.0);
+  for (const auto& K : kraus)
+    for (int ko = 0; ko < 4; ++ko)
+      for (int bo = 0; bo < 4; ++bo)
+        for (int ki = 0; ki < 4; ++ki)
+          for (int bi = 0; bi < 4; ++bi)
+            s[(ko + 4 * bo) * 16 + (ki + 4 * bi)] += K[ko * 4 + ki] * std::conj(K[bo * 4 + bi]);
+  std::vector<cplx> out(256);
+  for (int i = 0; i < 256; ++i) out[i] = {static_cast<real>(s[i].real()), static_cast<real>(s[i].imag())};
+  return out;
+}
+
+std::vector<cd> pauli4x4(unsigned c0, unsigned c1) {  // c0 on q0 (bit 0), c1 on q1
+  const Mat2d a = pauli2x2(c0), b = pauli2x2(c1);
+  std::vector<cd> m(16);
+  for (int r = 0; r < 4; ++r)
+    for (int c = 0; c < 4; ++c)
+      m[r * 4 + c] = c64(a.m[(r & 1) * 2 + (c & 1)]) * c64(b.m[(r >> 1) * 2 + (c >> 1)]);
+  return m;
+}
+
+// A Pauli channel over codes: probs[c] for code c (single qubit: 0..3; two qubits: c0 + 4 c1).
+struct PauliChannel {
+  unsigned qubits = 1;
+  std::vector<double> probs;  // probs[0] = identity
+};
+
+PauliChannel pauli_channel_of(GateId g, std::span<const double> a) {
+  PauliChannel ch;
+  switch (g) {
+    case GateId::X_ERROR: ch.probs = {1 - a[0], a[0], 0, 0}; break;
+    case GateId::Y_ERROR: ch.probs = {1 - a[0], 0, a[0], 0}; break;
+    case GateId::Z_ERROR: ch.probs = {1 - a[0], 0, 0, a[0]}; break;
+    case GateId::DEPOLARIZE1: ch.probs = {1 - a[0], a[0] / 3, a[0] / 3, a[0] / 3}; break;
+    case GateId::PAULI_CHANNEL_1: ch.probs = {1 - a[0] - a[1] - a[2], a[0], a[1], a[2]}; break;
+    case GateId::DEPOLARIZE2:
+    case GateId::PAULI_CHANNEL_2: {
+      ch.qubits = 2;
+      ch.probs.assign(16, 0.0);
+      double total = 0;
+      for (unsigned j = 1; j < 16; ++j) {
+        // Stim's order: argument j-1 is (P1, P2) with j = 4 P1 + P2, P1 on the first target.
+        const double p = g == GateId::DEPOLARIZE2 ? a[0] / 15 : a[j - 1];
+        const unsigned p1 = j >> 2, p2 = j & 3u;
+        ch.probs[p1 + 4 * p2] = p;
+        total += p;
+      }
+      ch.probs[0] = 1 - total;
+      break;
+    }
+    default: break;
+  }
+  return ch;
+}
+
+bool is_pauli_channel(GateId g) {
+  return g == GateId::X_ERROR || g == GateId::Y_ERROR || g == GateId::Z_ERROR ||
+         g == GateId::DEPOLARIZE1 || g == GateId::PAULI_CHANNEL_1 || g == GateId::DEPOLARIZE2 ||
+         g == GateId::PAULI_CHANNEL_2;
+}
+
+std::vector<Mat2d> kraus_of(GateId g, std::span<const double> a, const DenseOptions& o) {
+  if (g == GateId::AMPLITUDE_DAMP) return amplitude_damping_kraus(a[0]);
+  if (g == GateId::PHASE_DAMP) return phase_damping_kraus(a[0]);
+  return idle_kraus(a[0], o.t1_s, o.t2_s);
+}
+
+// ---- the batched executor --------------------------------------------------------------------
+
+class Executor {
+ public:
+  Executor(const DenseOptions& o, Rep rep, unsigned n, index_t max_batch, std::uint64_t record_bits)
+      : o_(o), rep_(rep), n_(n), L_(index_t{1} << (rep == Rep::DensityMatrix ? 2 * n : n)),
+        maxB_(max_batch), M_(record_bits), amps_(max_batch * L_),
+        record_(std::max<std::uint64_t>(1, max_batch * record_bits)), e_(max_batch),
+        outcome_(max_batch), scale_(max_batch), on_(max_batch), code_(max_batch),
+        fired_(max_batch), choice_(max_batch), norms_(4 * max_batch), ones_(max_batch) {
+    std::vector<double> ones(max_batch, 1.0);
+    copy_to_device(ones_.data(), ones.data(), ones.size() * sizeof(double));
+  }
+
+  index_t segment_length() const { return L_; }
+  cplx* amps() { return amps_.data(); }
+  const DeviceArray<std::uint8_t>& record() const { return record_; }
+
+  // Starts a batch of B shots from first_shot, every segment a copy of `start` (L entries).
+  void begin(index_t B, std::uint64_t first_shot, const cplx* start) {
+    B_ = B;
+    first_ = first_shot;
+    draw_ = 0;
+    column_ = 0;
+    batch::broadcast(amps_.data(), B_, L_, start);
+  }
+  // Starts a single segment in |0><0| / |0>.
+  void begin_zero() {
+    B_ = 1;
+    first_ = 0;
+    draw_ = 0;
+    column_ = 0;
+    sv::set_basis_state(amps_.data(), L_, 0);
+  }
+
+  // Runs instructions [from, end); skip_collapse leaves out measurements and resets (the
+  // deterministic part of a circuit whose measurements are all terminal).
+  void run(const Circuit& c, std::size_t from = 0, bool skip_collapse = false) {
+    const auto ops = c.instructions();
+    for (std::size_t i = from; i < ops.size(); ++i) {
+      const auto& op = ops[i];
+      if (op.gate == GateId::REPEAT) {
+        for (std::uint64_t r = 0; r < op.repeat_count; ++r) run(c.block(op), 0, skip_collapse);
+        continue;
+      }
+      if (skip_collapse && gate_info(op.gate).kind == GateKind::Collapse) continue;
+      if (op.gate == GateId::CORRELATED_ERROR && rep_ == Rep::DensityMatrix) {
+        std::size_t j = i + 1;
+        while (j < ops.size() && ops[j].gate == GateId::ELSE_CORRELATED_ERROR) ++j;
+        correlated_chain_density(c, ops.subspan(i, j - i));
+        i = j - 1;
+        continue;
+      }
+      step(c, op);
+    }
+  }
+
+  void step(const Circuit& c, const Instruction& op) {
+    const GateInfo& info = gate_info(op.gate);
+    const auto ts = c.targets(op);
+    const auto args = c.args(op);
+    const double flip = args.empty() ? 0.0 : args[0];
+    switch (op.gate) {
+      case GateId::M: case GateId::MX: case GateId::MY:
+      case GateId::MR: case GateId::MRX: case GateId::MRY: {
+        const char b = (op.gate == GateId::MX || op.gate == GateId::MRX) ? 'X'
+                     : (op.gate == GateId::MY || op.gate == GateId::MRY) ? 'Y' : 'Z';
+        const bool reset = op.gate == GateId::MR || op.gate == GateId::MRX || op.gate == GateId::MRY;
+        for (const Target& t : ts) {
+          measure(PauliProduct::single(b, t.value), t.inverted(), flip, true);
+          if (reset) flip_where_outcome(b, t.value);
+        }
+        return;
+      }
+      case GateId::R: case GateId::RX: case GateId::RY: {
+        const char b = op.gate == GateId::RX ? 'X' : op.gate == GateId::RY ? 'Y' : 'Z';
+        for (const Target& t : ts) {
+          measure(PauliProduct::single(b, t.value), false, 0.0, false);
+          flip_where_outcome(b, t.value);
+        }
+        return;
+      }
+      case GateId::MXX: case GateId::MYY: case GateId::MZZ: {
+        const char b = op.gate == GateId::MXX ? 'X' : op.gate == GateId::MYY ? 'Y' : 'Z';
+        for (std::size_t i = 0; i + 1 < ts.size(); i += 2) {
+          PauliProduct p = PauliProduct::single(b, ts[i].value);
+          p.multiply(b, ts[i + 1].value);
+          measure(p, ts[i].inverted() != ts[i + 1].inverted(), flip, true);
+        }
+        return;
+      }
+      case GateId::MPP:
+        for (const auto& p : products_of(ts)) measure(p, p.inverted, flip, true);
+        return;
+      case GateId::MPAD:
+        for (const Target& t : ts) {
+          batch::MeasureDraw d{o_.seed, first_, draw_++, flip, t.value != 0, false, M_, column_++};
+          batch::decide_measurement(ones_.data(), B_, d, record_.data(), outcome_.data(), scale_.data());
+        }
+        return;
+      case GateId::SPP: case GateId::SPP_DAG:
+        for (const auto& p : products_of(ts)) {
+          // SPP(P) = (1+i)/2 I + (1-i)/2 P: the S gate in P's eigenbasis (Stim's convention).
+          const bool dag = (op.gate == GateId::SPP_DAG) != p.inverted;
+          const real h = real(0.5);
+          const cplx alpha{h, dag ? -h : h}, beta{h, dag ? h : -h};
+          sv::combine_pauli(amps_.data(), B_ * L_, p.x, p.z, p.k, alpha, beta);
+          if (rep_ == Rep::DensityMatrix) {
+            sv::combine_pauli(amps_.data(), B_ * L_, p.x << n_, p.z << n_, (4 - p.k) & 3u,
+                              conj(alpha), conj(beta));
+          }
+        }
+        return;
+      default: break;
+    }
+    switch (info.kind) {
+      case GateKind::Unitary: unitary(c, op, info, ts, args); return;
+      case GateKind::Noise: noise(op.gate, ts, args); return;
+      default: return;  // annotations
+    }
+  }
+
+ private:
+  // Pauli product P on every segment where on[b]: P (x) P* = X^x' Z^z' on a density matrix.
+  void pauli_where(const PauliProduct& p, const std::uint8_t* on) {
+    if (rep_ == Rep::StateVector) {
+      batch::pauli_where(amps_.data(), B_, L_, p.x, p.z, p.k, on);
+    } else {
+      batch::pauli_where(amps_.data(), B_, L_, p.x | (p.x << n_), p.z | (p.z << n_), 0, on);
+    }
+  }
+
+  void measure(const PauliProduct& p, bool invert, double flip, bool record) {
+    if (rep_ == Rep::StateVector) {
+      batch::expectation_pauli(amps_.data(), B_, L_, p.x, p.z, p.k, e_.data());
+    } else {
+      batch::trace_pauli(amps_.data(), B_, n_, p.x, p.z, p.k, e_.data());
+    }
+    const batch::MeasureDraw d{o_.seed, first_, draw_++, flip, invert, rep_ == Rep::DensityMatrix,
+                               M_, record ? column_++ : M_};
+    batch::decide_measurement(e_.data(), B_, d, record_.data(), outcome_.data(), scale_.data());
+    batch::project_pauli(amps_.data(), B_, L_, p.x, p.z, p.k, outcome_.data(), scale_.data());
+    if (rep_ == Rep::DensityMatrix) {
+      batch::project_pauli(amps_.data(), B_, L_, p.x << n_, p.z << n_, (4 - p.k) & 3u,
+                           outcome_.data(), nullptr);
+    }
+  }
+
+  // After measuring basis b on q: an anticommuting Pauli takes the -1 eigenstate to +1.
+  void flip_where_outcome(char b, std::uint32_t q) {
+    pauli_where(PauliProduct::single(b == 'Z' ? 'X' : 'Z', q), outcome_.data());
+  }
+
+  void unitary(const Circuit& c, const Instruction& op, const GateInfo& info,
+               std::span<const Target> ts, std::span<const double> args) {
+    const unsigned g = info.group;
+    std::uint32_t qs[8];
+    for (std::size_t i = 0; i + g <= ts.size(); i += g) {
+      bool classical = false;
+      for (unsigned j = 0; j < g; ++j) classical |= !ts[i + j].is_qubit();
+      if (!classical) {
+        for (unsigned j = 0; j < g; ++j) qs[j] = ts[i + j].value;
+        apply_unitary(amps_.data(), B_ * L_, op.gate, args, {qs, g});
+        if (rep_ == Rep::DensityMatrix) {
+          for (unsigned j = 0; j < g; ++j) qs[j] += n_;
+          apply_unitary(amps_.data(), B_ * L_, op.gate, args, {qs, g}, true);
+        }
+        continue;
+      }
+      // Classically controlled Pauli: the rec/sweep side is the Z control.
+      const Target &a = ts[i], &b = ts[i + 1];
+      const bool a_classical = !a.is_qubit();
+      const Target& ctl = a_classical ? a : b;
+      const Target& tgt = a_classical ? b : a;
+      if (!tgt.is_qubit() || ctl.is_sweep()) continue;  // no sweep data: sweep bits are 0
+      if (ctl.value == 0 || ctl.value > column_) {
+        throw error_at(c, op, fmt::format("rec[-{}] reaches before the first measurement", ctl.value));
+      }
+      char p = 'Z';
+      if (op.gate == GateId::CX || op.gate == GateId::XCZ) p = 'X';
+      if (op.gate == GateId::CY || op.gate == GateId::YCZ) p = 'Y';
+      batch::gather_record(record_.data(), B_, M_, column_ - ctl.value, on_.data());
+      pauli_where(PauliProduct::single(p, tgt.value), on_.data());
+    }
+  }
+
+  void noise(GateId g, std::span<const Target> ts, std::span<const double> args) {
+    if (g == GateId::I_ERROR || g == GateId::II_ERROR) return;
+    if (g == GateId::CORRELATED_ERROR || g == GateId::ELSE_CORRELATED_ERROR) {
+      // State vector (a density-matrix chain is handled whole in run()).
+      const PauliProduct p = products_of(ts, true).at(0);
+      batch::decide_correlated(B_, o_.seed, first_, draw_++, args[0],
+                               g == GateId::ELSE_CORRELATED_ERROR, fired_.data(), on_.data());
+      pauli_where(p, on_.data());
+      return;
+    }
+    if (is_heralded(g)) {
+      heralded(g, ts, args);
+      return;
+    }
+    if (is_pauli_channel(g)) {
+      const PauliChannel ch = pauli_channel_of(g, args);
+      for (std::size_t i = 0; i + ch.qubits <= ts.size(); i += ch.qubits) {
+        if (rep_ == Rep::DensityMatrix) {
+          pauli_channel_density(ch, ts[i].value, ch.qubits == 2 ? ts[i + 1].value : 0);
+          continue;
+        }
+        batch::ChannelDraw d{o_.seed, first_, draw_++, {}, {}, 0};
+        double acc = 0;
+        for (unsigned c = 1; c < ch.probs.size(); ++c) {
+          if (ch.probs[c] <= 0) continue;
+          acc += ch.probs[c];
+          d.cum[d.count] = acc;
+          d.code[d.count] = static_cast<std::uint8_t>(c);
+          ++d.count;
+        }
+        batch::decide_channel(B_, d, code_.data());
+        if (ch.qubits == 1) {
+          batch::pauli1_codes(amps_.data(), B_, L_, ts[i].value, code_.data());
+        } else {
+          batch::pauli2_codes(amps_.data(), B_, L_, ts[i].value, ts[i + 1].value, code_.data());
+        }
+      }
+      return;
+    }
+    // General single-qubit Kraus maps: amplitude damping, phase damping, T1/T2 idling.
+    const std::vector<Mat2d> kraus = kraus_of(g, args, o_);
+    for (const Target& t : ts) kraus_1q(kraus, t.value);
+  }
+
+  void kraus_1q(const std::vector<Mat2d>& kraus, unsigned q) {
+    if (rep_ == Rep::DensityMatrix) {
+      sv::apply_2q(amps_.data(), B_ * L_, q, q + n_, superop_1q(kraus));
+      return;
+    }
+    // Trajectories: pick K_i with probability ||K_i psi||^2, then psi <- K_i psi / ||K_i psi||.
+    std::vector<Mat2> table(kraus.size());
+    for (std::size_t i = 0; i < kraus.size(); ++i) {
+      table[i] = to_kernel(kraus[i]);
+      Mat2d kk{};  // K^dag K
+      for (int r = 0; r < 2; ++r)
+        for (int c = 0; c < 2; ++c) {
+          cd s = 0;
+          for (int m = 0; m < 2; ++m) s += std::conj(c64(kraus[i].m[m * 2 + r])) * c64(kraus[i].m[m * 2 + c]);
+          kk.m[r * 2 + c] = {s.real(), s.imag()};
+        }
+      batch::quadratic_form_1q(amps_.data(), B_, L_, q, to_kernel(kk), norms_.data() + i * B_);
+    }
+    DeviceArray<Mat2> dtable(table.size());
+    copy_to_device(dtable.data(), table.data(), table.size() * sizeof(Mat2));
+    batch::decide_kraus(norms_.data(), static_cast<unsigned>(kraus.size()), B_, o_.seed, first_,
+                        draw_++, choice_.data(), scale_.data());
+    batch::apply_1q_table(amps_.data(), B_, L_, q, dtable.data(), choice_.data(), scale_.data());
+  }
+
+  void pauli_channel_density(const PauliChannel& ch, unsigned q0, unsigned q1) {
+    if (ch.qubits == 1) {
+      std::vector<Mat2d> kraus;
+      for (unsigned c = 0; c < 4; ++c) {
+        if (ch.probs[c] <= 0) continue;
+        Mat2d k = pauli2x2(c);
+        for (auto& e : k.m) e = std::sqrt(ch.probs[c]) * e;
+        kraus.push_back(k);
+      }
+      sv::apply_2q(amps_.data(), B_ * L_, q0, q0 + n_, superop_1q(kraus));
+      return;
+    }
+    std::vector<std::vector<cd>> kraus;
+    for (unsigned c = 0; c < 16; ++c) {
+      if (ch.probs[c] <= 0) continue;
+      auto k = pauli4x4(c & 3u, c >> 2);
+      for (auto& e : k) e *= std::sqrt(ch.probs[c]);
+      kraus.push_back(k);
+    }
+    apply_superop_2q(superop_2q(kraus), q0, q1, nullptr);
+  }
+
+  void apply_superop_2q(const std::vector<cplx>& s, unsigned q0, unsigned q1, const std::uint8_t* on) {
+    DeviceArray<cplx> ds(s.size());
+    copy_to_device(ds.data(), s.data(), s.size() * sizeof(cplx));
+    const unsigned qs[4] = {q0, q1, q0 + n_, q1 + n_};
+    batch::apply_dense(amps_.data(), B_, L_, 4, qs, ds.data(), on);
+  }
+
+  void heralded(GateId g, std::span<const Target> ts, std::span<const double> args) {
+    // Herald probability h; given a herald, Pauli c with probability w[c] / h.
+    double w[4];
+    if (g == GateId::HERALDED_ERASE) {
+      for (double& x : w) x = args[0] / 4;  // erased: fully depolarised (Stim's semantics)
+    } else {
+      for (int c = 0; c < 4; ++c) w[c] = args[static_cast<std::size_t>(c)];
+    }
+    batch::ChannelDraw d{o_.seed, first_, 0, {}, {}, 4};
+    double acc = 0;
+    for (unsigned c = 0; c < 4; ++c) {
+      acc += w[c];
+      d.cum[c] = acc;
+      d.code[c] = static_cast<std::uint8_t>(c);
+    }
+    for (const Target& t : ts) {
+      d.draw = draw_++;
+      const index_t col = column_++;
+      batch::decide_heralded(B_, d, code_.data(), record_.data(), M_, col);
+      if (rep_ == Rep::StateVector) {
+        batch::pauli1_codes(amps_.data(), B_, L_, t.value, code_.data());
+        continue;
+      }
+      if (acc <= 0) continue;
+      std::vector<Mat2d> kraus;
+      for (unsigned c = 0; c < 4; ++c) {
+        Mat2d k = pauli2x2(c);
+        for (auto& e : k.m) e = std::sqrt(w[c] / acc) * e;
+        kraus.push_back(k);
+      }
+      // The conditional channel, as a 4-qubit-index dense superoperator on (ket q, bra q) only
+      // where the herald fired.
+      const Mat4 s = superop_1q(kraus);
+      DeviceArray<cplx> ds(16);
+      copy_to_device(ds.data(), s.m, sizeof(s.m));
+      batch::gather_record(record_.data(), B_, M_, col, on_.data());
+      const unsigned qs[2] = {t.value, t.value + n_};
+      batch::apply_dense(amps_.data(), B_, L_, 2, qs, ds.data(), on_.data());
+    }
+  }
+
+  // E(p1) P1; ELSE(p2) P2; ... on a density matrix: rho <- q0 rho + sum_i q_i P_i rho P_i with
+  // q_i = p_i prod_{j<i} (1 - p_j).
+  void correlated_chain_density(const Circuit& c, std::span<const Instruction> chain) {
+    if (!tmp_.size()) tmp_ = DeviceArray<cplx>(maxB_ * L_);
+    const index_t N = B_ * L_;
+    sv::copy(tmp_.data(), amps_.data(), N);
+    double none = 1;
+    std::vector<std::pair<PauliProduct, double>> terms;
+    for (const auto& op : chain) {
+      const double p = c.args(op)[0];
+      terms.push_back({products_of(c.targets(op), true).at(0), none * p});
+      none *= 1 - p;
+    }
+    sv::scale(amps_.data(), N, static_cast<real>(none));
+    for (const auto& [p, q] : terms) {
+      if (q <= 0) continue;
+      batch::add_pauli_conjugated(amps_.data(), tmp_.data(), N, p.x | (p.x << n_), p.z | (p.z << n_),
+                                  static_cast<real>(q));
+    }
+  }
+
+  const DenseOptions& o_;
+  Rep rep_;
+  unsigned n_;
+  index_t L_, maxB_, B_ = 1;
+  std::uint64_t M_;
+  std::uint64_t first_ = 0, draw_ = 0, column_ = 0;
+  DeviceArray<cplx> amps_;
+  DeviceArray<std::uint8_t> record_;
+  DeviceArray<double> e_;
+  DeviceArray<std::uint8_t> outcome_;
+  DeviceArray<real> scale_;
+  DeviceArray<std::uint8_t> on_, code_, fired_, choice_;
+  DeviceArray<double> norms_, ones_;
+  DeviceArray<cplx> tmp_;
+};
+
+std::uint64_t segment_bytes(std::uint32_t n, Rep rep) {
+  const unsigned bits = rep == Rep::DensityMatrix ? 2 * n : n;
+  return (std::uint64_t{1} << bits) * sizeof(cplx);
+}
+
+void pack_records(const std::vector<std::uint8_t>& bytes, std::uint64_t B, std::uint64_t M,
+                  std::uint64_t first_shot, std::uint64_t bytes_per_shot, std::vector<std::uint8_t>& out) {
+  for (std::uint64_t b = 0; b < B; ++b) {
+    std::uint8_t* row = out.data() + (first_shot + b) * bytes_per_shot;
+    for (std::uint64_t j = 0; j < M; ++j) {
+      if (bytes[b * M + j]) row[j / 8] |= static_cast<std::uint8_t>(1u << (j % 8));
+    }
+  }
+}
+
+// Density matrix in memory (ket + dim * bra) to row-major rho[ket][bra].
+std::vector<cplx> density_to_row_major(const std::vector<cplx>& mem, unsigned n) {
+  const index_t dim = index_t{1} << n;
+  std::vector<cplx> out(mem.size());
+  for (index_t ket = 0; ket < dim; ++ket)
+    for (index_t bra = 0; bra < dim; ++bra) out[ket * dim + bra] = mem[ket + dim * bra];
+  return out;
+}
+
+}  // namespace
+
+// ---- public ------------------------------------------------------------------------------------
+
+std::vector<Mat2d> amplitude_damping_kraus(double g) {
+  // Nielsen & Chuang, Eq. (8.108): K0 = [[1, 0], [0, sqrt(1-g)]], K1 = [[0, sqrt(g)], [0, 0]].
+  return {Mat2d{{{1, 0}, {0, 0}, {0, 0}, {std::sqrt(1 - g), 0}}},
+          Mat2d{{{0, 0}, {std::sqrt(g), 0}, {0, 0}, {0, 0}}}};
+}
+
+std::vector<Mat2d> phase_damping_kraus(double l) {
+  // Nielsen & Chuang, Eq. (8.127): K0 = [[1, 0], [0, sqrt(1-l)]], K1 = [[0, 0], [0, sqrt(l)]].
+  return {Mat2d{{{1, 0}, {0, 0}, {0, 0}, {std::sqrt(1 - l), 0}}},
+          Mat2d{{{0, 0}, {0, 0}, {0, 0}, {std::sqrt(l), 0}}}};
+}
+
+std::vector<Mat2d> idle_kraus(double t, double t1, double t2) {
+  // Amplitude damping gamma = 1 - e^{-t/T1} leaves coherence sqrt(1-gamma) = e^{-t/(2 T1)}; phase
+  // damping lambda then multiplies it by sqrt(1-lambda) = e^{-t/T2 + t/(2 T1)}, so the coherence
+  // decays as e^{-t/T2} in all: lambda = 1 - e^{-2t/T2 + t/T1} (needs T2 <= 2 T1).
+  const double gamma = std::isinf(t1) ? 0.0 : 1 - std::exp(-t / t1);
+  const double rate = (std::isinf(t2) ? 0.0 : 2 / t2) - (std::isinf(t1) ? 0.0 : 1 / t1);
+  const double lambda = std::max(0.0, 1 - std::exp(-t * rate));
+  const auto ad = amplitude_damping_kraus(gamma), pd = phase_damping_kraus(lambda);
+  std::vector<Mat2d> out;
+  for (const auto& p : pd)
+    for (const auto& a : ad) {
+      Mat2d m{};
+      for (int r = 0; r < 2; ++r)
+        for (int c = 0; c < 2; ++c) {
+          cd s = 0;
+          for (int k = 0; k < 2; ++k) s += c64(p.m[r * 2 + k]) * c64(a.m[k * 2 + c]);
+          m.m[r * 2 + c] = {s.real(), s.imag()};
+        }
+      out.push_back(m);
+    }
+  return out;
+}
+
+void apply_unitary(cplx* p, index_t n, GateId gate, std::span<const double> args,
+                   std::span<const std::uint32_t> q, bool conjugate) {
+  using F = GateAction::Form;
+  GateAction a = gate_action(gate, args);
+  if (conjugate) {
+    for (auto& d : a.diag) d = conj(d);
+    for (auto& e : a.m2.m) e = conj(e);
+    for (auto& e : a.m4.m) e = conj(e);
+  }
+  index_t cm = 0;
+  for (unsigned j = 0; j < a.controls; ++j) cm |= index_t{1} << q[j];
+  const unsigned t0 = q.size() > a.controls ? q[a.controls] : 0;
+  const unsigned t1 = q.size() > a.controls + 1 ? q[a.controls + 1] : 0;
+  switch (a.form) {
+    case F::Identity: return;
+    case F::Pauli: {
+      const index_t b = index_t{1} << t0;
+      const std::uint8_t pc = a.pauli[0];
+      const index_t x = (pc == 1 || pc == 2) ? b : 0, z = (pc == 2 || pc == 3) ? b : 0;
+      // Y = i X Z; Y* = -i X Z.
+      sv::apply_pauli(p, n, x, z, pc == 2 ? (conjugate ? 3u : 1u) : 0u, cm, cm);
+      return;
+    }
+    case F::Diagonal1:
+      sv::apply_1q_diagonal(p, n, t0, to_cplx(a.diag[0]), to_cplx(a.diag[1]), cm, cm);
+      return;
+    case F::Diagonal2: {
+      const cplx d[4] = {to_cplx(a.diag[0]), to_cplx(a.diag[1]), to_cplx(a.diag[2]), to_cplx(a.diag[3])};
+      sv::apply_2q_diagonal(p, n, t0, t1, d, cm, cm);
+      return;
+    }
+    case F::Matrix1: sv::apply_1q(p, n, t0, to_kernel(a.m2), cm, cm); return;
+    case F::Matrix2: sv::apply_2q(p, n, t0, t1, to_kernel(a.m4), cm, cm); return;
+    case F::Swap: sv::apply_swap(p, n, t0, t1, cm, cm); return;
+  }
+}
+
+StateVector::StateVector(std::uint32_t n) : n_(n), amps_(index_t{1} << n) {
+  sv::set_basis_state(amps_.data(), size(), 0);
+}
+
+std::vector<cplx> StateVector::to_host() const {
+  std::vector<cplx> out(size());
+  copy_to_host(out.data(), amps_.data(), size() * sizeof(cplx));
+  return out;
+}
+
+void StateVector::from_host(std::span<const cplx> a) {
+  copy_to_device(amps_.data(), a.data(), std::min<std::size_t>(a.size(), size()) * sizeof(cplx));
+}
+
+std::uint64_t dense_required_bytes(std::uint32_t n, Rep rep, std::uint64_t batch) {
+  const std::uint64_t seg = segment_bytes(n, rep);
+  const std::uint64_t entries = seg / sizeof(cplx);
+  // batch segments + the prefix state + reduction scratch (1/128 of the entries, twice).
+  return seg * (batch + 1) + entries / 128 * 8 * 2 * std::max<std::uint64_t>(1, batch) + (1u << 20);
+}
+
+DenseResult run_dense(const Circuit& circuit, const DenseOptions& opt) {
+  check_supported(circuit, opt);
+  const Rep rep = opt.representation;
+  const bool dm = rep == Rep::DensityMatrix;
+  if (!(opt.t1_s > 0) || !(opt.t2_s > 0)) {
+    throw InputError(fmt::format("coherence times must be positive, got T1 = {} s, T2 = {} s", opt.t1_s, opt.t2_s));
+  }
+  if (opt.t2_s > 2 * opt.t1_s) {
+    throw InputError(fmt::format("T2 = {} s exceeds 2 T1 = {} s, which no physical qubit allows",
+                                 opt.t2_s, 2 * opt.t1_s));
+  }
+  DenseResult res;
+  const std::uint32_t n = circuit.num_qubits();
+  res.num_qubits = n;
+  res.num_measurements = circuit.num_measurements();
+  res.bytes_per_shot = (res.num_measurements + 7) / 8;
+
+  const std::uint32_t limit_qubits = dm ? kMaxQubits / 2 : kMaxQubits;
+  if (n > limit_qubits) {
+    throw InputError(fmt::format("a {} of {} qubits cannot be addressed (at most {} qubits)",
+                                 dm ? "density matrix" : "state", n, limit_qubits));
+  }
+  const std::uint64_t avail = opt.memory_limit_bytes ? opt.memory_limit_bytes : device_available_bytes();
+  const std::uint64_t need1 = dense_required_bytes(n, rep, 1);
+  if (need1 > avail) {
+    throw InputError(fmt::format(
+        "a {}-qubit {} needs {} ({} of {}-bit complex entries plus a working copy), {} available "
+        "on the {} backend", n, dm ? "density matrix" : "state", gib(need1), gib(segment_bytes(n, rep)),
+        16 * sizeof(real), gib(avail), backend_name()));
+  }
+  const long double record_bytes = static_cast<long double>(opt.shots) * res.bytes_per_shot;
+  if (record_bytes > static_cast<long double>(avail) / 2) {
+    throw InputError(fmt::format("{} shots of {} measurement bits need {:.1f} GiB for the records, "
+                                 "more than half of the {} available; run fewer shots per call",
+                                 opt.shots, res.num_measurements, record_bytes / 1073741824.0, gib(avail)));
+  }
+  res.measurements.assign(opt.shots * res.bytes_per_shot, 0);
+
+  TerminalAnalysis terminal(n, rep);
+  const bool sampled = terminal.visit(circuit);
+  res.sampled_from_final_state = sampled;
+
+  const index_t L = segment_bytes(n, rep) / sizeof(cplx);
+  if (sampled) {
+    res.state_point = "before terminal measurements";
+    // One run of the deterministic part, then every shot sampled from the final state.
+    Executor ex(opt, rep, n, 1, 0);
+    ex.begin_zero();
+    ex.run(circuit, 0, true);
+    std::vector<cplx> host;
+    if (opt.keep_state) {
+      host.resize(L);
+      copy_to_host(host.data(), ex.amps(), L * sizeof(cplx));
+      res.state = dm ? density_to_row_major(host, n) : host;
+    }
+    // Rotate X- and Y-measured qubits so that a Z-basis sample measures them.
+    for (std::uint32_t q = 0; q < n; ++q) {
+      for (const GateId g : {GateId::S_DAG, GateId::H}) {
+        if (terminal.basis[q] == 0 || terminal.basis[q] == 3) break;
+        if (g == GateId::S_DAG && terminal.basis[q] != 2) continue;
+        std::uint32_t qs[1] = {q};
+        apply_unitary(ex.amps(), L, g, {}, qs);
+        if (dm) {
+          qs[0] = q + n;
+          apply_unitary(ex.amps(), L, g, {}, qs, true);
+        }
+      }
+    }
+    const std::uint64_t chunk = std::uint64_t{1} << 20;
+    std::vector<index_t> idx;
+    std::vector<std::uint8_t> bits;
+    for (std::uint64_t s0 = 0; s0 < opt.shots; s0 += chunk) {
+      const std::uint64_t cnt = std::min(chunk, opt.shots - s0);
+      idx.resize(cnt);
+      if (dm) {
+        batch::sample_diagonal(ex.amps(), n, opt.seed, s0, cnt, idx.data());
+      } else {
+        sv::sample_indices(ex.amps(), L, opt.seed, s0, cnt, idx.data());
+      }
+      const std::uint64_t M = terminal.records.size();
+      bits.assign(cnt * M, 0);
+      for (std::uint64_t s = 0; s < cnt; ++s)
+        for (std::uint64_t j = 0; j < M; ++j) {
+          const auto& e = terminal.records[j];
+          bits[s * M + j] = static_cast<std::uint8_t>(((idx[s] >> e.qubit) & 1u) ^ (e.inverted ? 1u : 0u));
+        }
+      pack_records(bits, cnt, M, s0, res.bytes_per_shot, res.measurements);
+      if (opt.progress) opt.progress(s0 + cnt, opt.shots);
+    }
+    return res;
+  }
+
+  // Shot by shot, in batches. The deterministic prefix runs once and seeds every batch.
+  res.state_point = "end of shot 0";
+  const auto ops = circuit.instructions();
+  std::size_t prefix = 0;
+  for (; prefix < ops.size(); ++prefix) {
+    const auto& op = ops[prefix];
+    if (op.gate == GateId::REPEAT || op.gate == GateId::CORRELATED_ERROR) break;
+    const GateInfo& info = gate_info(op.gate);
+    const bool deterministic = info.kind == GateKind::Annotation ||
+                               (info.kind == GateKind::Unitary) ||
+                               (dm && exact_on_density(op.gate) && op.gate != GateId::ELSE_CORRELATED_ERROR);
+    if (!deterministic) break;
+    bool classical = false;
+    for (const Target& t : circuit.targets(op)) classical |= t.is_rec() || t.is_sweep();
+    if (classical) break;
+  }
+  const std::uint64_t total = std::max<std::uint64_t>(opt.shots, opt.keep_state ? 1 : 0);
+  const std::uint64_t seg = segment_bytes(n, rep);
+  std::uint64_t budget = std::min<std::uint64_t>(avail / 4, std::uint64_t{1} << 30);
+  std::uint64_t B = std::max<std::uint64_t>(1, budget / (seg * (dm ? 2 : 1)));
+  B = std::min<std::uint64_t>(B, std::max<std::uint64_t>(1, total));
+  if (opt.max_batch) B = std::min(B, opt.max_batch);
+  while (B > 1 && dense_required_bytes(n, rep, B) + (dm ? seg * B : 0) > avail) B /= 2;
+  res.batch = B;
+
+  DeviceArray<cplx> start(L);
+  {
+    Executor pre(opt, rep, n, 1, 0);
+    pre.begin_zero();
+    for (std::size_t i = 0; i < prefix; ++i) pre.step(circuit, ops[i]);
+    copy_device_to_device(start.data(), pre.amps(), L * sizeof(cplx));
+  }
+  Executor ex(opt, rep, n, B, res.num_measurements);
+  std::vector<std::uint8_t> bytes;
+  for (std::uint64_t first = 0; first < total; first += B) {
+    const std::uint64_t cnt = std::min<std::uint64_t>(B, total - first);
+    ex.begin(cnt, first, start.data());
+    ex.run(circuit, prefix);
+    if (first < opt.shots && res.num_measurements > 0) {
+      const std::uint64_t keep = std::min<std::uint64_t>(cnt, opt.shots - first);
+      bytes.resize(keep * res.num_measurements);
+      copy_to_host(bytes.data(), ex.record().data(), bytes.size());
+      pack_records(bytes, keep, res.num_measurements, first, res.bytes_per_shot, res.measurements);
+    }
+    if (first == 0 && opt.keep_state) {
+      std::vector<cplx> host(L);
+      copy_to_host(host.data(), ex.amps(), L * sizeof(cplx));
+      res.state = dm ? density_to_row_major(host, n) : host;
+    }
+    if (opt.progress) opt.progress(std::min<std::uint64_t>(first + cnt, opt.shots), opt.shots);
+  }
+  return res;
+}
+
+}  // namespace qw
