@@ -246,6 +246,15 @@ bool is_pauli_channel(GateId g) {
 }
 
 std::vector<Mat2d> kraus_of(GateId g, std::span<const double> a, const DenseOptions& o) {
+  if (g == GateId::KRAUS1) {
+    std::vector<Mat2d> out;
+    for (const auto& k : kraus_operators(g, a)) {
+      Mat2d m{};
+      for (int e = 0; e < 4; ++e) m.m[e] = {k[e].real(), k[e].imag()};
+      out.push_back(m);
+    }
+    return out;
+  }
   if (g == GateId::AMPLITUDE_DAMP) return amplitude_damping_kraus(a[0]);
   if (g == GateId::PHASE_DAMP) return phase_damping_kraus(a[0]);
   return idle_kraus(a[0], o.t1_s, o.t2_s);
@@ -476,9 +485,45 @@ class Executor {
       }
       return;
     }
-    // General single-qubit Kraus maps: amplitude damping, phase damping, T1/T2 idling.
+    if (g == GateId::KRAUS2) {
+      const auto kraus = kraus_operators(g, args);
+      for (std::size_t i = 0; i + 1 < ts.size(); i += 2) kraus_2q(kraus, ts[i].value, ts[i + 1].value);
+      return;
+    }
+    // General single-qubit Kraus maps: amplitude damping, phase damping, T1/T2 idling, KRAUS1.
     const std::vector<Mat2d> kraus = kraus_of(g, args, o_);
     for (const Target& t : ts) kraus_1q(kraus, t.value);
+  }
+
+  void kraus_2q(const std::vector<std::vector<cd>>& kraus, unsigned q0, unsigned q1) {
+    if (rep_ == Rep::DensityMatrix) {
+      apply_superop_2q(superop_2q(kraus), q0, q1, nullptr);
+      return;
+    }
+    std::vector<Mat4> table(kraus.size());
+    for (std::size_t i = 0; i < kraus.size(); ++i) {
+      Mat4d k{}, kk{};
+      for (int r = 0; r < 4; ++r)
+        for (int c = 0; c < 4; ++c) {
+          k.m[r * 4 + c] = {kraus[i][r * 4 + c].real(), kraus[i][r * 4 + c].imag()};
+          cd s = 0;
+          for (int m = 0; m < 4; ++m) s += std::conj(kraus[i][m * 4 + r]) * kraus[i][m * 4 + c];
+          kk.m[r * 4 + c] = {s.real(), s.imag()};
+        }
+      table[i] = to_kernel(k);
+      batch::quadratic_form_2q(amps_.data(), B_, L_, q0, q1, to_kernel(kk), norms(kraus.size()) + i * B_);
+    }
+    DeviceArray<Mat4> dtable(table.size());
+    copy_to_device(dtable.data(), table.data(), table.size() * sizeof(Mat4));
+    batch::decide_kraus(norms(kraus.size()), static_cast<unsigned>(kraus.size()), B_, o_.seed, first_,
+                        draw_++, choice_.data(), scale_.data());
+    batch::apply_2q_table(amps_.data(), B_, L_, q0, q1, dtable.data(), choice_.data(), scale_.data());
+  }
+
+  // Scratch for count Kraus norms per segment.
+  double* norms(std::size_t count) {
+    if (norms_.size() < count * maxB_) norms_ = DeviceArray<double>(count * maxB_);
+    return norms_.data();
   }
 
   void kraus_1q(const std::vector<Mat2d>& kraus, unsigned q) {
@@ -497,11 +542,11 @@ class Executor {
           for (int m = 0; m < 2; ++m) s += std::conj(c64(kraus[i].m[m * 2 + r])) * c64(kraus[i].m[m * 2 + c]);
           kk.m[r * 2 + c] = {s.real(), s.imag()};
         }
-      batch::quadratic_form_1q(amps_.data(), B_, L_, q, to_kernel(kk), norms_.data() + i * B_);
+      batch::quadratic_form_1q(amps_.data(), B_, L_, q, to_kernel(kk), norms(kraus.size()) + i * B_);
     }
     DeviceArray<Mat2> dtable(table.size());
     copy_to_device(dtable.data(), table.data(), table.size() * sizeof(Mat2));
-    batch::decide_kraus(norms_.data(), static_cast<unsigned>(kraus.size()), B_, o_.seed, first_,
+    batch::decide_kraus(norms(kraus.size()), static_cast<unsigned>(kraus.size()), B_, o_.seed, first_,
                         draw_++, choice_.data(), scale_.data());
     batch::apply_1q_table(amps_.data(), B_, L_, q, dtable.data(), choice_.data(), scale_.data());
   }

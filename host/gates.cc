@@ -5,6 +5,7 @@
 #include <cctype>
 #include <cmath>
 #include <stdexcept>
+#include <cstdio>
 #include <string>
 
 namespace qw {
@@ -122,6 +123,8 @@ constexpr GateInfo kGates[] = {
     {"AMPLITUDE_DAMP", GateId::AMPLITUDE_DAMP, K::Noise, 1, 1, 1, 0},
     {"PHASE_DAMP", GateId::PHASE_DAMP, K::Noise, 1, 1, 1, 0},
     {"IDLE", GateId::IDLE, K::Noise, 1, 1, 1, 0},
+    {"KRAUS1", GateId::KRAUS1, K::Noise, 1, 8, -1, 0},
+    {"KRAUS2", GateId::KRAUS2, K::Noise, 2, 32, -1, 0},
     {"DETECTOR", GateId::DETECTOR, K::Annotation, 0, 0, -1, kRecTargets},
     {"OBSERVABLE_INCLUDE", GateId::OBSERVABLE_INCLUDE, K::Annotation, 0, 1, 1,
      kRecTargets | kTargetsPauliProducts},
@@ -360,6 +363,44 @@ GateAction gate_action(GateId id, std::span<const double> args) {
     for (int k = 0; k < 16; ++k) a.m4.m[k] = c(sm->m[k][0], sm->m[k][1]);
   }
   return a;
+}
+
+std::vector<std::vector<std::complex<double>>> kraus_operators(GateId id, std::span<const double> args) {
+  const std::size_t dim = id == GateId::KRAUS2 ? 4 : 2, per = 2 * dim * dim;
+  std::vector<std::vector<std::complex<double>>> out;
+  for (std::size_t k = 0; k + per <= args.size(); k += per) {
+    std::vector<std::complex<double>> m(dim * dim);
+    for (std::size_t e = 0; e < dim * dim; ++e) m[e] = {args[k + 2 * e], args[k + 2 * e + 1]};
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+std::string kraus_problem(GateId id, std::span<const double> args) {
+  const std::size_t dim = id == GateId::KRAUS2 ? 4 : 2, per = 2 * dim * dim;
+  const std::string name(gate_info(id).name);
+  if (args.size() % per != 0) {
+    return name + " takes " + std::to_string(per) + " numbers per Kraus operator (the " +
+           std::to_string(dim) + "x" + std::to_string(dim) + " matrix row by row, re and im), got " +
+           std::to_string(args.size());
+  }
+  if (args.size() / per > 64) {
+    return name + " takes at most 64 Kraus operators, got " + std::to_string(args.size() / per);
+  }
+  std::vector<std::complex<double>> sum(dim * dim, 0.0);
+  for (const auto& k : kraus_operators(id, args))
+    for (std::size_t r = 0; r < dim; ++r)
+      for (std::size_t c = 0; c < dim; ++c)
+        for (std::size_t m = 0; m < dim; ++m) sum[r * dim + c] += std::conj(k[m * dim + r]) * k[m * dim + c];
+  double worst = 0;
+  for (std::size_t r = 0; r < dim; ++r)
+    for (std::size_t c = 0; c < dim; ++c) worst = std::max(worst, std::abs(sum[r * dim + c] - (r == c ? 1.0 : 0.0)));
+  if (!(worst <= 1e-9)) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.3g", worst);
+    return name + " operators are not trace preserving: sum of K^dag K differs from the identity by " + buf;
+  }
+  return "";
 }
 
 std::vector<std::complex<double>> gate_matrix(GateId id, std::span<const double> args) {

@@ -4,6 +4,7 @@
 #include <complex>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -32,7 +33,7 @@ enum class GateId : std::uint16_t {
   // Stim: noise channels (+ qweave's non-Pauli channels)
   X_ERROR, Y_ERROR, Z_ERROR, DEPOLARIZE1, DEPOLARIZE2, PAULI_CHANNEL_1, PAULI_CHANNEL_2,
   CORRELATED_ERROR, ELSE_CORRELATED_ERROR, HERALDED_ERASE, HERALDED_PAULI_CHANNEL_1,
-  I_ERROR, II_ERROR, AMPLITUDE_DAMP, PHASE_DAMP, IDLE,
+  I_ERROR, II_ERROR, AMPLITUDE_DAMP, PHASE_DAMP, IDLE, KRAUS1, KRAUS2,
   // Stim: annotations and control flow
   DETECTOR, OBSERVABLE_INCLUDE, QUBIT_COORDS, SHIFT_COORDS, TICK, REPEAT,
   COUNT_
@@ -91,6 +92,13 @@ struct GateAction {
 
 // The action of a unitary gate with its arguments. Precondition: kind == Unitary, not SPP*.
 GateAction gate_action(GateId id, std::span<const double> args);
+
+// The Kraus operators of KRAUS1 (8 numbers per operator: the 2x2 matrix row-major as re, im pairs)
+// or KRAUS2 (32 per operator, 4x4; index bit 0 = first target), as dense row-major matrices.
+std::vector<std::vector<std::complex<double>>> kraus_operators(GateId id, std::span<const double> args);
+// Why these arguments are not a valid Kraus map ("" when they are): a count that is not a multiple
+// of 8 / 32, or operators whose sum of K^dag K differs from the identity by more than 1e-9.
+std::string kraus_problem(GateId id, std::span<const double> args);
 
 // The full 2^g x 2^g matrix of a unitary gate on its group (row-major, index bit j = group qubit j),
 // built from gate_action; used by tests and the reference simulators.

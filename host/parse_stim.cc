@@ -249,6 +249,11 @@ class StimParser {
         return;
       case GateId::AMPLITUDE_DAMP: probability(0, "damping probability"); return;
       case GateId::PHASE_DAMP: probability(0, "damping probability"); return;
+      case GateId::KRAUS1: case GateId::KRAUS2: {
+        const std::string problem = kraus_problem(info.id, args);
+        if (!problem.empty()) fail_at(columns[0], problem);
+        return;
+      }
       case GateId::IDLE:
         if (args[0] < 0) fail_at(columns[0], fmt::format("IDLE duration must be >= 0, got {}", args[0]));
         return;

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
 #include <complex>
 #include <map>
 #include <random>
@@ -67,6 +68,12 @@ Dense apply_kraus(const Dense& rho, const std::vector<Dense>& kraus, const std::
       }
   }
   return out;
+}
+
+std::string fmt_double(double v) {
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  return buf;
 }
 
 const char* kPrep = "RY(0.7) 0\nRX(1.1) 1\nH 2\nCX 2 0\nU3(0.3, 1.2, -0.4) 1\nCZ 1 2\nT 0\nRZ(0.5) 2\n";
@@ -335,6 +342,47 @@ TEST(Trajectories, HeraldsAndNoisyMeasurementsHaveTheirRates) {
   o.representation = Representation::DensityMatrix;
   const auto d = run_dense(parse_stim("HERALDED_ERASE(0.25) 0\nM(0.1) 1\nMPAD 1\n", "h.stim"), o);
   for (std::uint64_t s = 0; s < o.shots; ++s) ASSERT_EQ(d.measurements[s] & 1, r.measurements[s] & 1);
+}
+
+std::string kraus_args(const std::vector<Dense>& ops) {
+  std::string out;
+  for (const auto& k : ops)
+    for (const cd& e : k) out += (out.empty() ? "" : ", ") + fmt_double(e.real()) + ", " + fmt_double(e.imag());
+  return out;
+}
+
+TEST(KrausMaps, GeneralOneAndTwoQubitMapsMatchTheirDefinition) {
+  const Dense rho0 = prep_rho();
+  const double g = 0.3, h = 0.2;
+  const std::vector<Dense> ad = {{1, 0, 0, std::sqrt(1 - g)}, {0, std::sqrt(g), 0, 0}};
+  const std::vector<Dense> ad2 = {{1, 0, 0, std::sqrt(1 - h)}, {0, std::sqrt(h), 0, 0}};
+  // KRAUS1 with the amplitude-damping operators is AMPLITUDE_DAMP.
+  EXPECT_LT(max_diff(run_density(std::string(kPrep) + "KRAUS1(" + kraus_args(ad) + ") 1\n"),
+                     run_density(std::string(kPrep) + "AMPLITUDE_DAMP(0.3) 1\n")), kTol);
+  // KRAUS2: products of two damping maps (4 operators), on targets (2, 0).
+  std::vector<Dense> two;
+  for (const auto& a : ad)
+    for (const auto& b : ad2) two.push_back(kron2(b, a));  // a on the first target, b on the second
+  const Dense got = run_density(std::string(kPrep) + "KRAUS2(" + kraus_args(two) + ") 2 0\n");
+  EXPECT_LT(max_diff(got, apply_kraus(rho0, two, {2, 0}, 3)), kTol);
+  expect_density_matrix(got, "KRAUS2");
+  // Trajectories of the same map reproduce the density matrix's distribution.
+  const std::string text = std::string(kPrep) + "KRAUS2(" + kraus_args(two) + ") 2 0\nM 0 1 2\n";
+  DenseOptions o;
+  o.shots = 20000;
+  o.seed = 3;
+  const auto traj = run_dense(parse_stim(text, "k.stim"), o);
+  EXPECT_LT(chi_square(exact_distribution(text), traj, o.shots), 30.0);
+}
+
+TEST(KrausMaps, NonTracePreservingMapsAreRejectedWithTheirLocation) {
+  try {
+    parse_stim("H 0\nKRAUS1(1, 0, 0, 0, 0, 0, 0.5, 0) 0\n", "k.stim");
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("k.stim:2:8: KRAUS1 operators are not trace preserving"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(parse_stim("KRAUS2(1, 0, 0) 0 1\n", "k.stim"), InputError);
 }
 
 TEST(DensityEngine, TooLargeDensityMatrixFailsBeforeAllocation) {
