@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "host/cli/commands.h"
+#include "host/diagnostics.h"
 #include "host/errors.h"
 #include "host/parse.h"
 #include "host/result_file.h"
@@ -58,6 +59,9 @@ void add_sim(CLI::App& app, SimArgs& a) {
   cmd->add_option("--platform", a.platform,
                   "Add a platform's noise (gate errors, T1/T2 idling, readout): a preset (nv_centre, "
                   "trapped_ion, superconducting, neutral_atom) or a TOML file (docs/models.md)");
+  cmd->add_option("--report", a.reports,
+                  "Module diagnostic of the final state: entropy:Q, purity:Q, negativity:Q|Q, "
+                  "fidelity:ghz:Q (Q like 0-4 or 0,2,5; docs/diagnostics.md); repeatable");
   cmd->add_flag("-q,--quiet", a.quiet, "Print nothing on success");
 }
 
@@ -102,6 +106,8 @@ int run_sim(const SimArgs& a) {
   if (!a.platform.empty()) {
     circuit = models::add_platform_noise(circuit, models::load_platform(a.platform));
   }
+  const auto reports = diag::parse_reports(a.reports);
+  diag::check_reports(reports, circuit.num_qubits(), a.engine != "dm");
 
   std::string out_path;
   if (!a.no_output) {
@@ -128,7 +134,7 @@ int run_sim(const SimArgs& a) {
   opt.max_batch = a.batch;
   opt.shots = a.shots;
   opt.seed = a.seed;
-  opt.keep_state = a.save_state;
+  opt.keep_state = a.save_state || !reports.empty();
   opt.memory_limit_bytes = static_cast<std::uint64_t>(a.memory_limit_gib * 1073741824.0);
   const bool tty = isatty(STDERR_FILENO);
   auto last = std::chrono::steady_clock::now();
@@ -140,6 +146,16 @@ int run_sim(const SimArgs& a) {
   };
 
   const DenseResult r = run_dense(circuit, opt);
+  std::vector<diag::ReportValue> report_values;
+  if (!reports.empty()) {
+    if (opt.representation == Representation::DensityMatrix) {
+      report_values = diag::evaluate_reports(reports, std::span<const cplx>(r.state), r.num_qubits);
+    } else {
+      DeviceArray<cplx> psi(r.state.size());
+      copy_to_device(psi.data(), r.state.data(), r.state.size() * sizeof(cplx));
+      report_values = diag::evaluate_reports(reports, psi.data(), r.num_qubits);
+    }
+  }
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
@@ -164,6 +180,7 @@ int run_sim(const SimArgs& a) {
     file.write_summary("sampled_from_final_state", r.sampled_from_final_state ? 1.0 : 0.0, "boolean",
                        "1 when all measurements were terminal and every shot was sampled from one "
                        "final state; 0 when the circuit ran once per shot");
+    for (const auto& v : report_values) file.write_summary(v.name, v.value, v.units, v.description);
     file.close();
   }
 
@@ -177,6 +194,8 @@ int run_sim(const SimArgs& a) {
                    : fmt::format("one run per shot (mid-circuit measurement or noise), {} at a time",
                                  r.batch));
     print_histogram(r, a.shots);
+    if (!report_values.empty()) fmt::print("  diagnostics ({}):\n", r.state_point);
+    for (const auto& v : report_values) fmt::print("    {} = {:.6g} {}\n", v.name, v.value, v.units);
     fmt::print("  time {:.3f} s{}\n", seconds,
                out_path.empty() ? "" : fmt::format(", results in {}", out_path));
   }

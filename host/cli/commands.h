@@ -2,6 +2,7 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace CLI { class App; }
 
@@ -21,7 +22,8 @@ struct SimArgs {
   double t1_s = 0;  // 0: not given (infinite)
   double t2_s = 0;
   std::uint64_t batch = 0;
-  std::string platform;  // preset name or TOML file: adds its noise to the circuit
+  std::string platform;
+  std::vector<std::string> reports;  // module diagnostics (docs/diagnostics.md)  // preset name or TOML file: adds its noise to the circuit
   bool quiet = false;
 };
 void add_sim(CLI::App& app, SimArgs& args);
