@@ -131,6 +131,78 @@ TEST_F(Cli, MissingFilesTooLargeStatesAndBadOptionsExitTwo) {
   EXPECT_EQ(r.status, 2);
 }
 
+// Reads a compound {r, i} dataset as (re, im) pairs; returns its dims.
+std::vector<double> read_complex(const std::string& file, const char* name, std::vector<hsize_t>& dims) {
+  const hid_t f = H5Fopen(file.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  const hid_t d = H5Dopen2(f, name, H5P_DEFAULT);
+  const hid_t s = H5Dget_space(d);
+  dims.assign(static_cast<std::size_t>(H5Sget_simple_extent_ndims(s)), 0);
+  H5Sget_simple_extent_dims(s, dims.data(), nullptr);
+  hsize_t total = 1;
+  for (hsize_t x : dims) total *= x;
+  const hid_t t = H5Tcreate(H5T_COMPOUND, 16);
+  H5Tinsert(t, "r", 0, H5T_NATIVE_DOUBLE);
+  H5Tinsert(t, "i", 8, H5T_NATIVE_DOUBLE);
+  std::vector<double> v(2 * total);
+  H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data());
+  H5Tclose(t);
+  H5Sclose(s);
+  H5Dclose(d);
+  H5Fclose(f);
+  return v;
+}
+
+double read_summary(const std::string& file, const std::string& name) {
+  const hid_t f = H5Fopen(file.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  const hid_t d = H5Dopen2(f, ("/summary/" + name).c_str(), H5P_DEFAULT);
+  double v = NAN;
+  if (d >= 0) {
+    H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, &v);
+    H5Dclose(d);
+  }
+  H5Fclose(f);
+  return v;
+}
+
+TEST_F(Cli, DensityEngineWritesTheDensityMatrixAndReports) {
+  // A Bell pair with amplitude damping on qubit 1: rho row-major with row = ket.
+  const std::string c = write("bell.stim", "H 0\nCX 0 1\nAMPLITUDE_DAMP(0.36) 1\n");
+  const std::string out = (dir / "dm.h5").string();
+  const CmdResult r = run("sim " + c + " --engine dm --shots 0 --save-state --report entropy:0 "
+                          "--report 'negativity:0|1' -o " + out);
+  ASSERT_EQ(r.status, 0) << r.out;
+  std::vector<hsize_t> dims;
+  const auto rho = read_complex(out, "/state/density", dims);
+  ASSERT_EQ(dims, (std::vector<hsize_t>{4, 4}));
+  auto at = [&](int row, int col) { return rho[2 * (row * 4 + col)]; };
+  // |00> + sqrt(1-g)|11> branch and g|10>: rho[00][00] = 1/2, rho[11][11] = (1-g)/2,
+  // rho[01][01] = g/2 (qubit 0 = 1, qubit 1 decayed), rho[00][11] = sqrt(1-g)/2.
+  EXPECT_NEAR(at(0, 0), 0.5, 1e-12);
+  EXPECT_NEAR(at(3, 3), 0.32, 1e-12);
+  EXPECT_NEAR(at(1, 1), 0.18, 1e-12);
+  EXPECT_NEAR(at(0, 3), 0.4, 1e-12);
+  EXPECT_NEAR(at(3, 0), 0.4, 1e-12);
+  EXPECT_NEAR(read_summary(out, "entropy_0"), 1.0, 1e-9);  // qubit 0 stays maximally mixed
+  // rho^T_A: diagonal 0.5, 0.18, 0, 0.32 and 0.4 between |10> and |01>; eigenvalues 0.5, 0.32,
+  // 0.09 +- 0.41: trace norm 1.64.
+  EXPECT_NEAR(read_summary(out, "log_negativity_0_1"), std::log2(1.64), 1e-9);
+}
+
+TEST_F(Cli, PlatformAndReportErrorsExitTwo) {
+  const std::string c = write("c.stim", "H 0\nCX 0 1\nM 0 1\n");
+  const std::string bad = write("bad.toml", "name = \"x\"\nt1_s = \"long\"\n");
+  CmdResult r = run("sim " + c + " --platform " + bad + " --no-output");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.out.find("bad.toml:2:"), std::string::npos) << r.out;
+  r = run("sim " + c + " --platform no_such_preset --no-output");
+  EXPECT_EQ(r.status, 2);
+  r = run("sim " + c + " --report entropy:5 --no-output");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.out.find("entropy:5"), std::string::npos) << r.out;
+  r = run("sim " + c + " --platform trapped_ion --shots 200 --no-output");
+  EXPECT_EQ(r.status, 0) << r.out;
+}
+
 TEST_F(Cli, VersionAndFormatOverride) {
   CmdResult r = run("--version");
   EXPECT_EQ(r.status, 0);
