@@ -36,6 +36,21 @@ cmake --build build-gpu -j "$(nproc)" > "$out/build.log" 2>&1 || { tail -40 "$ou
 echo "build: $(( $(date +%s) - start )) s"
 ctest --test-dir build-gpu -j 4 --timeout 120 > "$out/ctest.log" 2>&1 || true
 tail -3 "$out/ctest.log"
+# CPU vs CUDA: the same seed must give the same samples. Build the cpu backend too (all cores, no
+# tests) and compare the printed outcome histograms of noisy and noiseless runs, line for line.
+cmake -S . -B build-cpu -G Ninja -DQWEAVE_MPI=OFF -DQWEAVE_TESTS=OFF -DQWEAVE_BENCH=OFF "${hdf5_args[@]}" \
+  > "$out/cmake-cpu.log" 2>&1 && cmake --build build-cpu -j "$(nproc)" > "$out/build-cpu.log" 2>&1
+same=0; differ=0
+for args in "examples/ghz.stim --shots 100000" "examples/qft.qasm --shots 20000" \
+            "examples/remote_cnot.stim --platform nv_centre --shots 20000" \
+            "examples/remote_cnot.stim --platform trapped_ion --engine dm --shots 20000"; do
+  for b in cpu gpu; do
+    # shellcheck disable=SC2086
+    build-$b/qweave sim $args --seed 7 --no-output | grep -v "time " | sed 's/engine .* on [a-z]*/engine/' > "$out/hist-$b.txt"
+  done
+  if cmp -s "$out/hist-cpu.txt" "$out/hist-gpu.txt"; then same=$((same+1)); else differ=$((differ+1)); echo "DIFFER: $args"; fi
+done
+echo "cpu vs cuda outcome histograms: $same identical, $differ different"
 QWEAVE_BENCH_QUBITS=26,28,30 timeout 240 build-gpu/bench/qweave_bench --benchmark_min_time=0.2 \
   --benchmark_format=json --benchmark_out="$out/bench.json" > "$out/bench.txt" 2>&1 || true
 python3 bench/table.py "$out/bench.json" --device "$(head -1 "$out/gpu.txt")" | tee "$out/table.md"

@@ -1,6 +1,7 @@
 #include "host/dense_engine.h"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <complex>
 #include <fmt/format.h>
@@ -196,15 +197,6 @@ std::vector<cplx> superop_2q(const std::vector<std::vector<cd>>& kraus) {
   return out;
 }
 
-std::vector<cd> pauli4x4(unsigned c0, unsigned c1) {  // c0 on q0 (bit 0), c1 on q1
-  const Mat2d a = pauli2x2(c0), b = pauli2x2(c1);
-  std::vector<cd> m(16);
-  for (int r = 0; r < 4; ++r)
-    for (int c = 0; c < 4; ++c)
-      m[r * 4 + c] = c64(a.m[(r & 1) * 2 + (c & 1)]) * c64(b.m[(r >> 1) * 2 + (c >> 1)]);
-  return m;
-}
-
 // A Pauli channel over codes: probs[c] for code c (single qubit: 0..3; two qubits: c0 + 4 c1).
 struct PauliChannel {
   unsigned qubits = 1;
@@ -238,6 +230,9 @@ PauliChannel pauli_channel_of(GateId g, std::span<const double> a) {
   }
   return ch;
 }
+
+// Pauli code (0 I, 1 X, 2 Y, 3 Z) of the one-qubit Pauli with X bit x and Z bit z.
+unsigned pauli_code(unsigned x, unsigned z) { return x ? (z ? 2u : 1u) : (z ? 3u : 0u); }
 
 bool is_pauli_channel(GateId g) {
   return g == GateId::X_ERROR || g == GateId::Y_ERROR || g == GateId::Z_ERROR ||
@@ -317,11 +312,16 @@ class Executor {
     }
   }
 
+  // Density matrices only: run every collapse and herald as its non-selective channel (averaged over
+  // outcomes) instead of sampling it; records are not written.
+  void set_averaging(bool on) { averaging_ = on; }
+
   void step(const Circuit& c, const Instruction& op) {
     const GateInfo& info = gate_info(op.gate);
     const auto ts = c.targets(op);
     const auto args = c.args(op);
     const double flip = args.empty() ? 0.0 : args[0];
+    if (averaging_ && average_step(op.gate, ts, args)) return;
     switch (op.gate) {
       case GateId::M: case GateId::MX: case GateId::MY:
       case GateId::MR: case GateId::MRX: case GateId::MRY: {
@@ -383,6 +383,70 @@ class Executor {
   }
 
  private:
+  // rho <- (rho + P rho P^dag) / 2: a measurement of P whose outcome is forgotten.
+  void dephase(const PauliProduct& p) {
+    if (!tmp_.size()) tmp_ = DeviceArray<cplx>(maxB_ * L_);
+    const index_t N = B_ * L_;
+    sv::copy(tmp_.data(), amps_.data(), N);
+    sv::scale(amps_.data(), N, real(0.5));
+    batch::add_pauli_conjugated(amps_.data(), tmp_.data(), N, p.x | (p.x << n_), p.z | (p.z << n_), real(0.5));
+  }
+
+  // Reset to the +1 eigenstate of basis b: Kraus |+b><+b| and |+b><-b|.
+  void reset_channel(char b, unsigned q) {
+    const double s = M_SQRT1_2;
+    std::vector<Mat2d> k;
+    if (b == 'Z') {
+      k = {Mat2d{{{1, 0}, {0, 0}, {0, 0}, {0, 0}}}, Mat2d{{{0, 0}, {1, 0}, {0, 0}, {0, 0}}}};
+    } else if (b == 'X') {  // |+><+| and |+><-|
+      k = {Mat2d{{{0.5, 0}, {0.5, 0}, {0.5, 0}, {0.5, 0}}}, Mat2d{{{0.5, 0}, {-0.5, 0}, {0.5, 0}, {-0.5, 0}}}};
+    } else {  // |+i> = (|0> + i|1>)/sqrt2: |+i><+i| and |+i><-i|
+      k = {Mat2d{{{0.5, 0}, {0, -0.5}, {0, 0.5}, {0.5, 0}}}, Mat2d{{{0.5, 0}, {0, 0.5}, {0, 0.5}, {-0.5, 0}}}};
+    }
+    (void)s;
+    sv::apply_2q(amps_.data(), B_ * L_, q, q + n_, superop_1q(k));
+  }
+
+  // The averaged form of collapses and heralds; false for everything else.
+  bool average_step(GateId g, std::span<const Target> ts, std::span<const double> args) {
+    auto basis = [](GateId id) {
+      if (id == GateId::MX || id == GateId::MRX || id == GateId::RX) return 'X';
+      if (id == GateId::MY || id == GateId::MRY || id == GateId::RY) return 'Y';
+      return 'Z';
+    };
+    switch (g) {
+      case GateId::M: case GateId::MX: case GateId::MY:
+        for (const Target& t : ts) dephase(PauliProduct::single(basis(g), t.value));
+        return true;
+      case GateId::MR: case GateId::MRX: case GateId::MRY: case GateId::R: case GateId::RX: case GateId::RY:
+        for (const Target& t : ts) reset_channel(basis(g), t.value);
+        return true;
+      case GateId::MXX: case GateId::MYY: case GateId::MZZ: {
+        const char b = g == GateId::MXX ? 'X' : g == GateId::MYY ? 'Y' : 'Z';
+        for (std::size_t i = 0; i + 1 < ts.size(); i += 2) {
+          PauliProduct p = PauliProduct::single(b, ts[i].value);
+          p.multiply(b, ts[i + 1].value);
+          dephase(p);
+        }
+        return true;
+      }
+      case GateId::MPP:
+        for (const auto& p : products_of(ts)) dephase(p);
+        return true;
+      case GateId::MPAD: return true;
+      case GateId::HERALDED_ERASE: case GateId::HERALDED_PAULI_CHANNEL_1: {
+        // Averaged over the herald: a Pauli channel (erasure = full depolarisation w.p. p).
+        double w[4];
+        for (int c = 0; c < 4; ++c) w[c] = g == GateId::HERALDED_ERASE ? args[0] / 4 : args[static_cast<std::size_t>(c)];
+        PauliChannel ch;
+        ch.probs = {1 - w[1] - w[2] - w[3], w[1], w[2], w[3]};
+        for (const Target& t : ts) pauli_channel_density(ch, t.value, 0);
+        return true;
+      }
+      default: return false;
+    }
+  }
+
   // Pauli product P on every segment where on[b]: P (x) P* = X^x' Z^z' on a density matrix.
   void pauli_where(const PauliProduct& p, const std::uint8_t* on) {
     if (rep_ == Rep::StateVector) {
@@ -551,26 +615,24 @@ class Executor {
     batch::apply_1q_table(amps_.data(), B_, L_, q, dtable.data(), choice_.data(), scale_.data());
   }
 
+  // Exact Pauli channel on rho, sparse: out[k][b] = sum_x W[x][k ^ b] rho[k ^ x][b ^ x] on the
+  // target bits with W[x][d] = sum_z p_(x,z) (-1)^{|z & d|} (kernels/batch.h), real weights.
   void pauli_channel_density(const PauliChannel& ch, unsigned q0, unsigned q1) {
     if (ch.qubits == 1) {
-      std::vector<Mat2d> kraus;
-      for (unsigned c = 0; c < 4; ++c) {
-        if (ch.probs[c] <= 0) continue;
-        Mat2d k = pauli2x2(c);
-        for (auto& e : k.m) e = std::sqrt(ch.probs[c]) * e;
-        kraus.push_back(k);
-      }
-      sv::apply_2q(amps_.data(), B_ * L_, q0, q0 + n_, superop_1q(kraus));
+      double W[2][2] = {};
+      for (unsigned x = 0; x < 2; ++x)
+        for (unsigned z = 0; z < 2; ++z)
+          for (unsigned d = 0; d < 2; ++d) W[x][d] += ((z & d) ? -1.0 : 1.0) * ch.probs[pauli_code(x, z)];
+      batch::pauli_channel_density_1q(amps_.data(), B_, n_, q0, W);
       return;
     }
-    std::vector<std::vector<cd>> kraus;
-    for (unsigned c = 0; c < 16; ++c) {
-      if (ch.probs[c] <= 0) continue;
-      auto k = pauli4x4(c & 3u, c >> 2);
-      for (auto& e : k) e *= std::sqrt(ch.probs[c]);
-      kraus.push_back(k);
-    }
-    apply_superop_2q(superop_2q(kraus), q0, q1, nullptr);
+    double W[4][4] = {};
+    for (unsigned x = 0; x < 4; ++x)
+      for (unsigned z = 0; z < 4; ++z) {
+        const double p = ch.probs[pauli_code(x & 1u, z & 1u) + 4 * pauli_code(x >> 1, z >> 1)];
+        for (unsigned d = 0; d < 4; ++d) W[x][d] += (std::popcount(z & d) & 1u ? -1.0 : 1.0) * p;
+      }
+    batch::pauli_channel_density_2q(amps_.data(), B_, n_, q0, q1, W);
   }
 
   void apply_superop_2q(const std::vector<cplx>& s, unsigned q0, unsigned q1, const std::uint8_t* on) {
@@ -656,7 +718,22 @@ class Executor {
   DeviceArray<std::uint8_t> on_, code_, fired_, choice_;
   DeviceArray<double> norms_, ones_;
   DeviceArray<cplx> tmp_;
+  bool averaging_ = false;
 };
+
+bool has_feedback(const Circuit& c) {
+  for (const auto& op : c.instructions()) {
+    if (op.gate == GateId::REPEAT) {
+      if (has_feedback(c.block(op))) return true;
+      continue;
+    }
+    if (gate_info(op.gate).kind != GateKind::Unitary) continue;
+    for (const Target& t : c.targets(op)) {
+      if (t.is_rec() || t.is_sweep()) return true;
+    }
+  }
+  return false;
+}
 
 std::uint64_t segment_bytes(std::uint32_t n, Rep rep) {
   const unsigned bits = rep == Rep::DensityMatrix ? 2 * n : n;
@@ -873,6 +950,18 @@ DenseResult run_dense(const Circuit& circuit, const DenseOptions& opt) {
 
   // Shot by shot, in batches. The deterministic prefix runs once and seeds every batch.
   res.state_point = "end of shot 0";
+  const bool averaged_state = dm && opt.keep_state && !has_feedback(circuit);
+  if (averaged_state) {
+    // The exact final density matrix: measurements and heralds as their non-selective channels.
+    Executor avg(opt, rep, n, 1, 0);
+    avg.set_averaging(true);
+    avg.begin_zero();
+    avg.run(circuit);
+    std::vector<cplx> host(L);
+    copy_to_host(host.data(), avg.amps(), L * sizeof(cplx));
+    res.state = density_to_row_major(host, n);
+    res.state_point = "end of the circuit, averaged over measurement outcomes and heralds";
+  }
   const auto ops = circuit.instructions();
   std::size_t prefix = 0;
   for (; prefix < ops.size(); ++prefix) {
@@ -887,7 +976,7 @@ DenseResult run_dense(const Circuit& circuit, const DenseOptions& opt) {
     for (const Target& t : circuit.targets(op)) classical |= t.is_rec() || t.is_sweep();
     if (classical) break;
   }
-  const std::uint64_t total = std::max<std::uint64_t>(opt.shots, opt.keep_state ? 1 : 0);
+  const std::uint64_t total = std::max<std::uint64_t>(opt.shots, opt.keep_state && !averaged_state ? 1 : 0);
   const std::uint64_t seg = segment_bytes(n, rep);
   std::uint64_t budget = std::min<std::uint64_t>(avail / 4, std::uint64_t{1} << 30);
   std::uint64_t B = std::max<std::uint64_t>(1, budget / (seg * (dm ? 2 : 1)));
@@ -915,7 +1004,7 @@ DenseResult run_dense(const Circuit& circuit, const DenseOptions& opt) {
       copy_to_host(bytes.data(), ex.record().data(), bytes.size());
       pack_records(bytes, keep, res.num_measurements, first, res.bytes_per_shot, res.measurements);
     }
-    if (first == 0 && opt.keep_state) {
+    if (first == 0 && opt.keep_state && !averaged_state) {
       std::vector<cplx> host(L);
       copy_to_host(host.data(), ex.amps(), L * sizeof(cplx));
       res.state = dm ? density_to_row_major(host, n) : host;

@@ -37,8 +37,9 @@ struct DenseResult {
   std::uint64_t bytes_per_shot = 0;        // ceil(num_measurements / 8)
   std::vector<std::uint8_t> measurements;  // [shots][bytes_per_shot], little-endian bit order
   // With keep_state: the state vector, or the density matrix row-major (row index = ket), that the
-  // terminal measurements were sampled from (all measurements terminal), otherwise that of shot 0
-  // at its end (or the final state when shots == 0).
+  // terminal measurements were sampled from (all measurements terminal); otherwise, for a density
+  // matrix without feedback, the exact final state averaged over measurement outcomes and heralds;
+  // otherwise shot 0's state at its end.
   std::vector<cplx> state;
   bool sampled_from_final_state = false;
   std::string state_point;  // "before terminal measurements" / "end of shot 0"

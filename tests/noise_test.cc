@@ -219,6 +219,24 @@ TEST(DensityEngine, UnitariesMatchTheStateVector) {
   EXPECT_LT(max_diff(run_density(kPrep), want), kTol);
 }
 
+TEST(DensityEngine, SavedStateAveragesMeasurementsAndHeralds) {
+  // Bell pair, M 0 dephases, HERALDED_ERASE(0.4) on 1 depolarises it w.p. 0.4 (averaged over the herald):
+  // rho = 1/2 |0><0| (x) (0.8|0><0| + 0.2|1><1|) + 1/2 |1><1| (x) (0.2|0><0| + 0.8|1><1|).
+  const Dense a = run_density("H 0\nCX 0 1\nM 0\nHERALDED_ERASE(0.4) 1\n");
+  Dense want(16, 0.0);
+  want[0 * 5] = 0.4;   // q0 = 0, q1 = 0
+  want[1 * 5] = 0.1;   // q0 = 1, q1 = 0
+  want[2 * 5] = 0.1;   // q0 = 0, q1 = 1
+  want[3 * 5] = 0.4;   // q0 = 1, q1 = 1
+  EXPECT_LT(max_diff(a, want), kTol);
+  // Then RX 0 resets qubit 0 to |+> and MR 1 leaves qubit 1 in |0>: |+><+| (x) |0><0|.
+  const Dense b = run_density("H 0\nCX 0 1\nM 0\nHERALDED_ERASE(0.4) 1\nRX 0\nMR 1\n");
+  Dense plus0(16, 0.0);
+  for (int r : {0, 1})
+    for (int c : {0, 1}) plus0[r * 4 + c] = 0.5;
+  EXPECT_LT(max_diff(b, plus0), kTol);
+}
+
 TEST(DensityEngine, MeasurementCollapseAndResetPerShot) {
   // Bell pair, measure qubit 0 mid-circuit, then the two records agree; reset leaves |0>.
   DenseOptions o;
