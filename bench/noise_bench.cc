@@ -1,6 +1,7 @@
 // Noise benchmarks.
-//  * density-matrix channels at 10-14 qubits: one superoperator pass over the 4^n entries, as
-//    achieved bandwidth and as a fraction of a copy of the same entries in the same run;
+//  * density-matrix channels at 10-14 qubits: one pass of the Pauli-channel kernels (1q, 2q) and of
+//    the dense superoperators (density_superop_*) over the 4^n entries, as achieved bandwidth and as
+//    a fraction of a copy of the same entries in the same run;
 //  * batched trajectories: trajectories per second for a 12-qubit noisy circuit of 200 gates,
 //    all shots in batches vs one shot at a time (the speed-up is the counter "vs_one_by_one").
 //   build/bench/qweave_noise_bench [--benchmark_filter=...]
@@ -12,6 +13,8 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "host/dense_engine.h"
 #include "host/parse.h"
@@ -69,12 +72,23 @@ void BM_DensityCopy(benchmark::State& st) {
   st.counters["GBps"] = bps / 1e9;
 }
 
-// kind 0: a one-qubit channel (4x4 superoperator on ket and bra bit); kind 1: a two-qubit channel
-// (16x16 superoperator on four bits).
+// The density-matrix Pauli-channel paths of the engine (kernels/batch.h), one pass over the 4^n
+// entries: kind 0: a one-qubit channel (groups of 4 on ket and bra bit, real weights); kind 1: a
+// two-qubit channel (groups of 16 on four bits, 4 real terms per entry). For comparison, the dense
+// superoperators they replace: kind 2: a 4x4 complex superoperator on (ket q, bra q) (still what
+// general one-qubit Kraus maps use); kind 3: a 16x16 complex superoperator on four bits (general
+// two-qubit Kraus maps).
 void BM_DensityChannel(benchmark::State& st) {
   const int n = static_cast<int>(st.range(0));
+  const int kind = static_cast<int>(st.range(1));
   Density& d = density(n);
-  const int q = n / 2;
+  const unsigned q = static_cast<unsigned>(n / 2), un = static_cast<unsigned>(n);
+  // Depolarising-like weights (W[x][d] = sum_z p_(x,z) (-1)^{z.d}); the values do not matter for
+  // the timing, but keep the state bounded.
+  const double W1[2][2] = {{0.95, 0.9}, {0.05, 0.0}};
+  double W2[4][4];
+  for (int x = 0; x < 4; ++x)
+    for (int e = 0; e < 4; ++e) W2[x][e] = x == 0 ? (e == 0 ? 0.97 : 0.94) : (e == 0 ? 0.01 : -0.01);
   Mat4 s1{};
   for (int i = 0; i < 4; ++i) s1.m[5 * i] = {real(0.9), 0};
   s1.m[3] = s1.m[12] = {real(0.1), 0};
@@ -84,13 +98,13 @@ void BM_DensityChannel(benchmark::State& st) {
     for (int i = 0; i < 16; ++i) h[17 * i] = {real(1), 0};
     copy_to_device(s2.data(), h.data(), h.size() * sizeof(cplx));
   }
-  const unsigned qs[4] = {static_cast<unsigned>(q), static_cast<unsigned>(q + 1),
-                          static_cast<unsigned>(q + n), static_cast<unsigned>(q + 1 + n)};
+  const unsigned qs[4] = {q, q + 1, q + un, q + 1 + un};
   const double bps = timed(st, pass_bytes(2 * n), [&] {
-    if (st.range(1) == 0) {
-      sv::apply_2q(d.a.data(), d.a.size(), q, q + n, s1);
-    } else {
-      batch::apply_dense(d.a.data(), 1, d.a.size(), 4, qs, s2.data(), nullptr);
+    switch (kind) {
+      case 0: batch::pauli_channel_density_1q(d.a.data(), 1, un, q, W1); break;
+      case 1: batch::pauli_channel_density_2q(d.a.data(), 1, un, q, q + 1, W2); break;
+      case 2: sv::apply_2q(d.a.data(), d.a.size(), q, q + un, s1); break;
+      default: batch::apply_dense(d.a.data(), 1, d.a.size(), 4, qs, s2.data(), nullptr); break;
     }
   });
   st.counters["qubits"] = n;
@@ -141,10 +155,11 @@ int main(int argc, char** argv) {
   for (int n : {10, 12, 14}) {
     benchmark::RegisterBenchmark("density_copy", BM_DensityCopy)->Arg(n)->UseManualTime()
         ->Unit(benchmark::kMillisecond)->MinTime(0.3);
-    benchmark::RegisterBenchmark("density_channel_1q", BM_DensityChannel)->Args({n, 0})->UseManualTime()
-        ->Unit(benchmark::kMillisecond)->MinTime(0.3);
-    benchmark::RegisterBenchmark("density_channel_2q", BM_DensityChannel)->Args({n, 1})->UseManualTime()
-        ->Unit(benchmark::kMillisecond)->MinTime(0.3);
+    const std::pair<const char*, int> kinds[] = {{"density_channel_1q", 0}, {"density_channel_2q", 1},
+                                                 {"density_superop_1q", 2}, {"density_superop_2q", 3}};
+    for (const auto& [name, kind] : kinds)
+      benchmark::RegisterBenchmark(name, BM_DensityChannel)->Args({n, kind})->UseManualTime()
+          ->Unit(benchmark::kMillisecond)->MinTime(0.3);
   }
   // (max batch, shots): one at a time vs automatic batching.
   benchmark::RegisterBenchmark("trajectories_one_by_one", BM_Trajectories)->Args({1, 256})

@@ -427,6 +427,52 @@ void ResultFile::write_summary(const std::string& name, double value, const std:
   write_string_attr(dset.get(), "description", description, path_);
 }
 
+namespace {
+// A numeric array dataset (float64 or uint64), chunked along the first axis, with units and
+// description attributes.
+void write_numeric(hid_t file, const std::string& path_, const std::string& dataset, const void* data,
+                   hid_t file_type, hid_t mem_type, std::size_t elem_size,
+                   const std::vector<std::uint64_t>& dims, const std::string& units,
+                   const std::string& description) {
+  const std::string what = fmt::format("cannot write {}", dataset);
+  if (file < 0) throw std::runtime_error(path_ + ": " + what + ": file closed");
+  std::vector<hsize_t> d(dims.begin(), dims.end());
+  std::uint64_t total = 1, row = 1;
+  for (std::size_t i = 0; i < d.size(); ++i) {
+    total *= d[i];
+    if (i > 0) row *= d[i];
+  }
+  Handle space = check(H5Screate_simple(static_cast<int>(d.size()), d.data(), nullptr), H5Sclose, path_, what);
+  Handle dcpl = check(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, path_, what);
+  if (total > 0) {
+    std::vector<hsize_t> chunk(d);
+    chunk[0] = std::max<hsize_t>(1, std::min<hsize_t>(d[0], (std::uint64_t{1} << 20) / (elem_size * row) + 1));
+    check(H5Pset_chunk(dcpl.get(), static_cast<int>(chunk.size()), chunk.data()), path_, what);
+  }
+  Handle lcpl = intermediate_groups_lcpl(path_);
+  Handle dset = check(H5Dcreate2(file, dataset.c_str(), file_type, space.get(), lcpl.get(), dcpl.get(),
+                                 H5P_DEFAULT),
+                      H5Dclose, path_, what);
+  if (total > 0) check(H5Dwrite(dset.get(), mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data), path_, what);
+  write_string_attr(dset.get(), "units", units, path_);
+  write_string_attr(dset.get(), "description", description, path_);
+}
+}  // namespace
+
+void ResultFile::write_array(const std::string& dataset, const double* data,
+                             const std::vector<std::uint64_t>& dims, const std::string& units,
+                             const std::string& description) {
+  write_numeric(file_, path_, dataset, data, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, sizeof(double), dims,
+                units, description);
+}
+
+void ResultFile::write_array(const std::string& dataset, const std::uint64_t* data,
+                             const std::vector<std::uint64_t>& dims, const std::string& units,
+                             const std::string& description) {
+  write_numeric(file_, path_, dataset, data, H5T_STD_U64LE, H5T_NATIVE_UINT64, sizeof(std::uint64_t),
+                dims, units, description);
+}
+
 void ResultFile::close() {
   if (file_ < 0) return;
   const hid_t file = std::exchange(file_, -1);

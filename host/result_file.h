@@ -3,6 +3,7 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "kernels/complex.h"
 
@@ -40,6 +41,15 @@ class ResultFile {
   // /summary/<name>: float64 scalar with attributes units and description.
   void write_summary(const std::string& name, double value, const std::string& units,
                      const std::string& description);
+  // A float64 or uint64 array dataset of the given shape (row-major; e.g. "/links/ab/time_s" with
+  // dims {episodes}), chunked along the first axis, with string attributes units and description.
+  // Intermediate groups are created.
+  void write_array(const std::string& dataset, const double* data,
+                   const std::vector<std::uint64_t>& dims, const std::string& units,
+                   const std::string& description);
+  void write_array(const std::string& dataset, const std::uint64_t* data,
+                   const std::vector<std::uint64_t>& dims, const std::string& units,
+                   const std::string& description);
   // Writes complete = 1 and closes. Only a clean end of a run calls this.
   void close();
 

@@ -345,6 +345,45 @@ struct ApplyDense {
   }
 };
 
+// One thread per group of 4 entries (ket bit q, bra bit n + q); w[x][d] as in batch.h.
+struct PauliChannelDensity1q {
+  cplx* a;
+  unsigned lo, hi;  // q, n + q
+  real w[2][2];
+  QW_HD void operator()(index_t i) const {
+    const index_t base = insert_two_zero_bits(i, lo, hi);
+    const index_t k1 = index_t{1} << lo, b1 = index_t{1} << hi;
+    const cplx r00 = a[base], r10 = a[base | k1], r01 = a[base | b1], r11 = a[base | k1 | b1];
+    // d = k ^ b = 0: the diagonal pair (00, 11); d = 1: the off-diagonal pair (10, 01).
+    a[base] = w[0][0] * r00 + w[1][0] * r11;
+    a[base | k1 | b1] = w[0][0] * r11 + w[1][0] * r00;
+    a[base | k1] = w[0][1] * r10 + w[1][1] * r01;
+    a[base | b1] = w[0][1] * r01 + w[1][1] * r10;
+  }
+};
+
+// One thread per group of 16 entries (ket bits q0, q1; bra bits n + q0, n + q1). The group splits
+// into four orbits d = k ^ b of four entries each, closed under (k, b) -> (k ^ x, b ^ x).
+struct PauliChannelDensity2q {
+  cplx* a;
+  unsigned sorted[4];
+  index_t ket[4], bra[4];  // offsets of k (b) = bit 0 on q0 (n + q0), bit 1 on q1 (n + q1)
+  real w[4][4];
+  QW_HD void operator()(index_t i) const {
+    index_t base = i;
+    for (unsigned j = 0; j < 4; ++j) base = insert_zero_bit(base, sorted[j]);
+    for (unsigned d = 0; d < 4; ++d) {
+      cplx v[4];
+      for (unsigned k = 0; k < 4; ++k) v[k] = a[base | ket[k] | bra[k ^ d]];
+      for (unsigned k = 0; k < 4; ++k) {
+        cplx acc = w[0][d] * v[k];
+        for (unsigned x = 1; x < 4; ++x) acc = acc + w[x][d] * v[k ^ x];
+        a[base | ket[k] | bra[k ^ d]] = acc;
+      }
+    }
+  }
+};
+
 struct AddPauliConjugated {
   cplx* dst;
   const cplx* src;
@@ -470,6 +509,26 @@ void apply_dense(cplx* a, index_t B, index_t L, unsigned k, const unsigned* qubi
   for (unsigned j = 0; j < k; ++j) f.q[j] = f.sorted[j] = qubits[j];
   std::sort(f.sorted, f.sorted + k);
   for_each_index(B * L >> k, f);
+}
+
+void pauli_channel_density_1q(cplx* rho, index_t B, unsigned n, unsigned q, const double W[2][2]) {
+  PauliChannelDensity1q f{rho, q, n + q, {}};
+  for (int x = 0; x < 2; ++x)
+    for (int d = 0; d < 2; ++d) f.w[x][d] = static_cast<real>(W[x][d]);
+  for_each_index((B << (2 * n)) / 4, f);
+}
+
+void pauli_channel_density_2q(cplx* rho, index_t B, unsigned n, unsigned q0, unsigned q1,
+                              const double W[4][4]) {
+  PauliChannelDensity2q f{rho, {q0, q1, n + q0, n + q1}, {}, {}, {}};
+  std::sort(f.sorted, f.sorted + 4);
+  for (unsigned k = 0; k < 4; ++k) {
+    f.ket[k] = ((k & 1u) ? index_t{1} << q0 : 0) | ((k & 2u) ? index_t{1} << q1 : 0);
+    f.bra[k] = f.ket[k] << n;
+  }
+  for (int x = 0; x < 4; ++x)
+    for (int d = 0; d < 4; ++d) f.w[x][d] = static_cast<real>(W[x][d]);
+  for_each_index((B << (2 * n)) / 16, f);
 }
 
 void add_pauli_conjugated(cplx* dst, const cplx* src, index_t N, index_t x, index_t z, real w) {

@@ -76,6 +76,16 @@ void apply_2q_table(cplx* a, index_t B, index_t L, unsigned q0, unsigned q1, con
 void apply_dense(cplx* a, index_t B, index_t L, unsigned k, const unsigned* qubits,
                  const cplx* matrix, const std::uint8_t* on);
 
+// Pauli channels rho <- sum_P p_P P rho P^dag on density matrices (B segments of 4^n entries, in
+// place). On the group of entries that share all bits but the channel's ket and bra bits,
+//   out[k][b] = sum_x W[x][k ^ b] rho[k ^ x][b ^ x],  W[x][d] = sum_z p_(x,z) (-1)^{|z & d|},
+// where (x, z) are the Pauli's X and Z masks on the target bits (the i^t phase of a Y cancels
+// between P and P^dag). One qubit: x, d in {0, 1} on qubit q (ket bit q, bra bit n + q). Two
+// qubits: x, d in 0..3 with bit 0 = q0 and bit 1 = q1 (ket bits q0, q1; bra bits n + q0, n + q1).
+void pauli_channel_density_1q(cplx* rho, index_t B, unsigned n, unsigned q, const double W[2][2]);
+void pauli_channel_density_2q(cplx* rho, index_t B, unsigned n, unsigned q0, unsigned q1,
+                              const double W[4][4]);
+
 // dst[i ^ x] += w (-1)^{|i & z|} src[i] over all B*L entries: adds w (P rho P^dag) for a density
 // matrix when x, z are the Pauli's masks on both ket and bra bits.
 void add_pauli_conjugated(cplx* dst, const cplx* src, index_t N, index_t x, index_t z, real w);

@@ -426,3 +426,41 @@ TEST(DescribeResultFile, RejectsMissingAndForeignFiles) {
 
 }  // namespace
 }  // namespace qw
+
+namespace {
+TEST(ResultFileArrays, Float64AndUint64ArraysWithUnits) {
+  const std::string path = (std::filesystem::temp_directory_path() / "qweave_arrays_test.h5").string();
+  {
+    qw::RunAttributes attrs;
+    attrs.engine = "link";
+    qw::ResultFile f(path, attrs);
+    const double t[6] = {1, 2, 3, 4, 5, 6};
+    const std::uint64_t n[3] = {7, 8, 9};
+    f.write_array("/links/ab/bell_diagonal", t, {3, 2}, "1", "test");
+    f.write_array("/links/ab/attempts", n, {3}, "", "attempts");
+    f.close();
+  }
+  const hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  ASSERT_GE(file, 0);
+  const hid_t d = H5Dopen2(file, "/links/ab/bell_diagonal", H5P_DEFAULT);
+  const hid_t s = H5Dget_space(d);
+  hsize_t dims[2] = {};
+  ASSERT_EQ(H5Sget_simple_extent_ndims(s), 2);
+  H5Sget_simple_extent_dims(s, dims, nullptr);
+  EXPECT_EQ(dims[0], 3u);
+  EXPECT_EQ(dims[1], 2u);
+  double back[6] = {};
+  H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, back);
+  EXPECT_EQ(back[5], 6.0);
+  const hid_t a = H5Dopen2(file, "/links/ab/attempts", H5P_DEFAULT);
+  std::uint64_t nb[3] = {};
+  H5Dread(a, H5T_NATIVE_UINT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, nb);
+  EXPECT_EQ(nb[2], 9u);
+  EXPECT_TRUE(H5Aexists(a, "units") > 0);
+  H5Dclose(a);
+  H5Sclose(s);
+  H5Dclose(d);
+  H5Fclose(file);
+  std::filesystem::remove(path);
+}
+}  // namespace
