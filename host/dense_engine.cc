@@ -931,9 +931,9 @@ DenseResult run_dense(const Circuit& circuit, const DenseOptions& opt) {
       const std::uint64_t cnt = std::min(chunk, opt.shots - s0);
       idx.resize(cnt);
       if (dm) {
-        batch::sample_diagonal(ex.amps(), n, opt.seed, s0, cnt, idx.data());
+        batch::sample_diagonal(ex.amps(), n, opt.seed, opt.first_shot + s0, cnt, idx.data());
       } else {
-        sv::sample_indices(ex.amps(), L, opt.seed, s0, cnt, idx.data());
+        sv::sample_indices(ex.amps(), L, opt.seed, opt.first_shot + s0, cnt, idx.data());
       }
       const std::uint64_t M = terminal.records.size();
       bits.assign(cnt * M, 0);
@@ -996,7 +996,7 @@ DenseResult run_dense(const Circuit& circuit, const DenseOptions& opt) {
   std::vector<std::uint8_t> bytes;
   for (std::uint64_t first = 0; first < total; first += B) {
     const std::uint64_t cnt = std::min<std::uint64_t>(B, total - first);
-    ex.begin(cnt, first, start.data());
+    ex.begin(cnt, opt.first_shot + first, start.data());
     ex.run(circuit, prefix);
     if (first < opt.shots && res.num_measurements > 0) {
       const std::uint64_t keep = std::min<std::uint64_t>(cnt, opt.shots - first);
@@ -1004,7 +1004,7 @@ DenseResult run_dense(const Circuit& circuit, const DenseOptions& opt) {
       copy_to_host(bytes.data(), ex.record().data(), bytes.size());
       pack_records(bytes, keep, res.num_measurements, first, res.bytes_per_shot, res.measurements);
     }
-    if (first == 0 && opt.keep_state && !averaged_state) {
+    if (first == 0 && opt.keep_state && !averaged_state) {  // the batch's first shot
       std::vector<cplx> host(L);
       copy_to_host(host.data(), ex.amps(), L * sizeof(cplx));
       res.state = dm ? density_to_row_major(host, n) : host;

@@ -18,8 +18,9 @@ namespace qw {
 enum class Representation { StateVector, DensityMatrix };
 
 struct DenseOptions {
-  std::uint64_t shots = 1;
+  std::uint64_t shots = 1;       // shots to run: [first_shot, first_shot + shots)
   std::uint64_t seed = 0;
+  std::uint64_t first_shot = 0;  // global index of the first shot (its RNG stream); MPI ranks split shots
   bool keep_state = false;               // return the state (see DenseResult::state)
   std::uint64_t memory_limit_bytes = 0;  // 0: what the backend reports as available
   Representation representation = Representation::StateVector;

@@ -3,6 +3,8 @@
 // with HDF5's innermost error description appended (its own stack printing is switched off).
 #include "host/result_file.h"
 
+#include "mpi/runtime.h"
+
 #include <hdf5.h>
 
 #include <algorithm>
@@ -296,7 +298,12 @@ herr_t collect_dataset(hid_t group, const char* name, const H5L_info_t* link, vo
 
 ResultFile::ResultFile(const std::string& path, const RunAttributes& attrs) : path_(path) {
   silence_hdf5_errors();
-  file_ = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  // Under MPI every rank opens the one file with the MPI-IO driver; metadata calls (attributes,
+  // dataset creation) are then made by all ranks alike, data is written by the ranks that hold it.
+  const hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+  mpi::hdf5_file_access(fapl);
+  file_ = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+  H5Pclose(fapl);
   if (file_ < 0) fail(path_, "cannot create the result file");
   try {
     write_string_attr(file_, "format", kFormat, path_);
@@ -361,7 +368,8 @@ void ResultFile::write_complex(const char* name, const cplx* amps, std::uint64_t
   if constexpr (!std::is_same_v<real, double>) {
     buffer.resize(std::min<std::uint64_t>(rows, rows_per_slab) * cols);
   }
-  for (std::uint64_t start = 0; start < rows && cols > 0; start += rows_per_slab) {
+  // Rank 0 holds the state to write (the sharded layout comes with the scale-out work).
+  for (std::uint64_t start = 0; start < rows && cols > 0 && mpi::rank() == 0; start += rows_per_slab) {
     const std::uint64_t n = std::min(rows_per_slab, rows - start);
     const hsize_t offset[2] = {start, 0};
     const hsize_t extent[2] = {n, cols};
@@ -386,6 +394,13 @@ void ResultFile::write_complex(const char* name, const cplx* amps, std::uint64_t
 
 void ResultFile::write_bits(const std::string& dataset, const std::uint8_t* packed,
                             std::uint64_t shots, std::uint64_t bits) {
+  write_bits_rows(dataset, packed, mpi::rank() == 0 ? 0 : shots, mpi::rank() == 0 ? shots : 0, shots,
+                  bits);
+}
+
+void ResultFile::write_bits_rows(const std::string& dataset, const std::uint8_t* packed,
+                                 std::uint64_t first_row, std::uint64_t rows, std::uint64_t shots,
+                                 std::uint64_t bits) {
   const std::string what = fmt::format("cannot write {}", dataset);
   if (file_ < 0) throw std::runtime_error(path_ + ": " + what + ": file closed");
   const std::uint64_t row_bytes = (bits + 7) / 8;
@@ -405,10 +420,23 @@ void ResultFile::write_bits(const std::string& dataset, const std::uint8_t* pack
                       H5Dclose, path_, what);
   write_scalar_attr<std::uint64_t>(dset.get(), "bits", H5T_STD_U64LE, H5T_NATIVE_UINT64, bits,
                                    path_);
-  if (shots > 0 && row_bytes > 0) {
-    check(H5Dwrite(dset.get(), H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, packed), path_,
-          what);
+  if (shots == 0 || row_bytes == 0) return;
+  // Every rank takes part in the (collective) write, with its own rows or with none.
+  Handle file_space = check(H5Dget_space(dset.get()), H5Sclose, path_, what);
+  const hsize_t offset[2] = {first_row, 0}, extent[2] = {rows, row_bytes};
+  Handle mem_space = check(H5Screate_simple(2, extent, nullptr), H5Sclose, path_, what);
+  if (rows > 0) {
+    check(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, offset, nullptr, extent, nullptr), path_, what);
+  } else {
+    check(H5Sselect_none(file_space.get()), path_, what);
+    check(H5Sselect_none(mem_space.get()), path_, what);
   }
+  Handle dxpl = check(H5Pcreate(H5P_DATASET_XFER), H5Pclose, path_, what);
+  mpi::hdf5_collective_transfer(dxpl.get());
+  static const std::uint8_t kNothing = 0;
+  check(H5Dwrite(dset.get(), H5T_NATIVE_UINT8, mem_space.get(), file_space.get(), dxpl.get(),
+                 rows > 0 ? packed : &kNothing),
+        path_, what);
 }
 
 void ResultFile::write_summary(const std::string& name, double value, const std::string& units,
@@ -421,8 +449,9 @@ void ResultFile::write_summary(const std::string& name, double value, const std:
   Handle dset = check(H5Dcreate2(file_, dataset.c_str(), H5T_IEEE_F64LE, space.get(), lcpl.get(),
                                  H5P_DEFAULT, H5P_DEFAULT),
                       H5Dclose, path_, what);
-  check(H5Dwrite(dset.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, &value), path_,
-        what);
+  if (mpi::rank() == 0) {
+    check(H5Dwrite(dset.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, &value), path_, what);
+  }
   write_string_attr(dset.get(), "units", units, path_);
   write_string_attr(dset.get(), "description", description, path_);
 }
@@ -453,7 +482,9 @@ void write_numeric(hid_t file, const std::string& path_, const std::string& data
   Handle dset = check(H5Dcreate2(file, dataset.c_str(), file_type, space.get(), lcpl.get(), dcpl.get(),
                                  H5P_DEFAULT),
                       H5Dclose, path_, what);
-  if (total > 0) check(H5Dwrite(dset.get(), mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data), path_, what);
+  if (total > 0 && mpi::rank() == 0) {
+    check(H5Dwrite(dset.get(), mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data), path_, what);
+  }
   write_string_attr(dset.get(), "units", units, path_);
   write_string_attr(dset.get(), "description", description, path_);
 }

@@ -38,6 +38,11 @@ class ResultFile {
   // byte, attribute bits.
   void write_bits(const std::string& dataset, const std::uint8_t* packed, std::uint64_t shots,
                   std::uint64_t bits);
+  // The same table written by several MPI ranks together: this rank's rows [first_row, first_row +
+  // rows) of `shots`. Every rank must call it (rows = 0 for a rank with none).
+  void write_bits_rows(const std::string& dataset, const std::uint8_t* packed_rows,
+                       std::uint64_t first_row, std::uint64_t rows, std::uint64_t shots,
+                       std::uint64_t bits);
   // /summary/<name>: float64 scalar with attributes units and description.
   void write_summary(const std::string& name, double value, const std::string& units,
                      const std::string& description);

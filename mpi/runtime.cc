@@ -1,6 +1,9 @@
 #include "mpi/runtime.h"
 
+#include <algorithm>
 #include <cstdlib>
+
+#include <hdf5.h>
 
 #if defined(QWEAVE_HAVE_MPI)
 #include <mpi.h>
@@ -59,6 +62,65 @@ void abort_all(int status) {
   if (g_initialised && g_size > 1) MPI_Abort(MPI_COMM_WORLD, status);
 #endif
   std::exit(status);
+}
+
+ShotRange my_shots(std::uint64_t total) {
+  const auto r = static_cast<std::uint64_t>(g_rank), s = static_cast<std::uint64_t>(g_size);
+  // Rank r gets shots [r * total / s, (r + 1) * total / s), computed without overflow.
+  auto edge = [&](std::uint64_t k) {
+    return total / s * k + (total % s) * k / s;
+  };
+  return {edge(r), edge(r + 1) - edge(r)};
+}
+
+std::vector<std::uint8_t> gather_to_root(const std::vector<std::uint8_t>& mine) {
+#if defined(QWEAVE_HAVE_MPI)
+  if (g_initialised && g_size > 1) {
+    const long long n = static_cast<long long>(mine.size());
+    std::vector<long long> sizes(static_cast<std::size_t>(g_size));
+    MPI_Gather(&n, 1, MPI_LONG_LONG, sizes.data(), 1, MPI_LONG_LONG, 0, MPI_COMM_WORLD);
+    std::vector<std::uint8_t> all;
+    // Send in pieces below 2^31 bytes: MPI counts are int.
+    constexpr long long kPiece = 1ll << 30;
+    if (g_rank == 0) {
+      long long total = 0;
+      for (long long x : sizes) total += x;
+      all.resize(static_cast<std::size_t>(total));
+      std::copy(mine.begin(), mine.end(), all.begin());
+      long long at = n;
+      for (int r = 1; r < g_size; ++r) {
+        for (long long off = 0; off < sizes[static_cast<std::size_t>(r)]; off += kPiece) {
+          const int cnt = static_cast<int>(std::min(kPiece, sizes[static_cast<std::size_t>(r)] - off));
+          MPI_Recv(all.data() + at + off, cnt, MPI_BYTE, r, 7, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+        }
+        at += sizes[static_cast<std::size_t>(r)];
+      }
+    } else {
+      for (long long off = 0; off < n; off += kPiece) {
+        const int cnt = static_cast<int>(std::min(kPiece, n - off));
+        MPI_Send(mine.data() + off, cnt, MPI_BYTE, 0, 7, MPI_COMM_WORLD);
+      }
+    }
+    return all;
+  }
+#endif
+  return mine;
+}
+
+void hdf5_file_access(std::int64_t fapl) {
+#if defined(QWEAVE_HAVE_MPI) && defined(H5_HAVE_PARALLEL)
+  if (g_initialised && g_size > 1) H5Pset_fapl_mpio(fapl, MPI_COMM_WORLD, MPI_INFO_NULL);
+#else
+  (void)fapl;
+#endif
+}
+
+void hdf5_collective_transfer(std::int64_t dxpl) {
+#if defined(QWEAVE_HAVE_MPI) && defined(H5_HAVE_PARALLEL)
+  if (g_initialised && g_size > 1) H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE);
+#else
+  (void)dxpl;
+#endif
 }
 
 }  // namespace qw::mpi

@@ -1,6 +1,8 @@
 // The MPI runtime: the only interface through which host/ learns about ranks. Without MPI (or when
 // the program was not started by mpirun) this is a single rank.
 #pragma once
+#include <cstdint>
+#include <vector>
 
 namespace qw::mpi {
 
@@ -12,5 +14,20 @@ int rank();
 int size();
 // Ends every rank of the job with the given status (MPI_Abort under MPI, std::exit otherwise).
 [[noreturn]] void abort_all(int status);
+
+// The shots [first, first + count) of `total` that this rank runs: an even split in rank order.
+struct ShotRange {
+  std::uint64_t first = 0, count = 0;
+};
+ShotRange my_shots(std::uint64_t total);
+
+// Concatenates every rank's bytes on rank 0, in rank order (other ranks get an empty vector).
+std::vector<std::uint8_t> gather_to_root(const std::vector<std::uint8_t>& mine);
+
+// Parallel HDF5 (hid_t values passed as int64): with more than one rank, a file-access property
+// list gets the MPI-IO driver on the world communicator, and a transfer property list collective
+// transfers. No-ops on a single rank.
+void hdf5_file_access(std::int64_t fapl);
+void hdf5_collective_transfer(std::int64_t dxpl);
 
 }  // namespace qw::mpi

@@ -132,7 +132,11 @@ int run_sim(const SimArgs& a) {
   if (a.t1_s > 0) opt.t1_s = a.t1_s;
   if (a.t2_s > 0) opt.t2_s = a.t2_s;
   opt.max_batch = a.batch;
-  opt.shots = a.shots;
+  // Under MPI the ranks split the shots; each shot keeps its global index (its RNG stream), so the
+  // samples do not depend on the rank count.
+  const mpi::ShotRange mine = mpi::my_shots(a.shots);
+  opt.shots = mine.count;
+  opt.first_shot = mine.first;
   opt.seed = a.seed;
   opt.keep_state = a.save_state || !reports.empty();
   opt.memory_limit_bytes = static_cast<std::uint64_t>(a.memory_limit_gib * 1073741824.0);
@@ -140,7 +144,7 @@ int run_sim(const SimArgs& a) {
   auto last = std::chrono::steady_clock::now();
   opt.progress = [&](std::uint64_t done, std::uint64_t total) {
     const auto now = std::chrono::steady_clock::now();
-    if (now - last < std::chrono::seconds(2) || a.quiet) return;
+    if (now - last < std::chrono::seconds(2) || a.quiet || mpi::rank() != 0) return;
     last = now;
     fmt::print(stderr, "{}qweave: {}/{} shots{}", tty ? "\r" : "", done, total, tty ? "" : "\n");
   };
@@ -170,7 +174,8 @@ int run_sim(const SimArgs& a) {
     attrs.qubits = r.num_qubits;
     attrs.circuit = circuit.source_text;
     ResultFile file(out_path, attrs);
-    file.write_bits("/measurements", r.measurements.data(), a.shots, r.num_measurements);
+    file.write_bits_rows("/measurements", r.measurements.data(), mine.first, mine.count, a.shots,
+                         r.num_measurements);
     if (a.save_state && opt.representation == Representation::DensityMatrix) {
       file.write_density(r.state.data(), std::uint64_t{1} << r.num_qubits);
     } else if (a.save_state) {
@@ -184,7 +189,16 @@ int run_sim(const SimArgs& a) {
     file.close();
   }
 
-  if (!a.quiet) {
+  // Rank 0 prints, with every rank's shots gathered for the histogram.
+  DenseResult all;
+  const DenseResult* shown = &r;
+  if (mpi::size() > 1) {
+    all = r;
+    all.measurements = mpi::gather_to_root(r.measurements);
+    shown = &all;
+  }
+  if (!a.quiet && mpi::rank() == 0) {
+    if (mpi::size() > 1) fmt::print("qweave: {} MPI ranks, shots split between them\n", mpi::size());
     fmt::print("qweave sim {}: {} qubits, {} measurement bits per shot, {} shots\n", a.circuit,
                r.num_qubits, r.num_measurements, a.shots);
     fmt::print("  engine {} on {} ({} precision), seed {}, {}\n", a.engine, backend_name(),
@@ -193,7 +207,7 @@ int run_sim(const SimArgs& a) {
                    ? std::string("all shots sampled from one final state")
                    : fmt::format("one run per shot (mid-circuit measurement or noise), {} at a time",
                                  r.batch));
-    print_histogram(r, a.shots);
+    print_histogram(*shown, a.shots);
     if (!report_values.empty()) fmt::print("  diagnostics ({}):\n", r.state_point);
     for (const auto& v : report_values) fmt::print("    {} = {:.6g} {}\n", v.name, v.value, v.units);
     fmt::print("  time {:.3f} s{}\n", seconds,

@@ -9,6 +9,16 @@
 #include "host/version.h"
 #include "mpi/runtime.h"
 
+namespace {
+void report_error(const char* what) {
+  if (qw::mpi::size() > 1) {
+    fmt::print(stderr, "qweave: rank {} of {}: error: {}\n", qw::mpi::rank(), qw::mpi::size(), what);
+  } else {
+    fmt::print(stderr, "qweave: error: {}\n", what);
+  }
+}
+}  // namespace
+
 int main(int argc, char** argv) {
   qw::mpi::init(&argc, &argv);
   CLI::App app{"qweave: simulator of modular quantum computers (dense, frame and link engines)"};
@@ -31,12 +41,15 @@ int main(int argc, char** argv) {
     app.exit(e);
     status = qw::kExitBadInput;
   } catch (const qw::InputError& e) {
-    fmt::print(stderr, "qweave: error: {}\n", e.what());
+    report_error(e.what());
     status = qw::kExitBadInput;
   } catch (const std::exception& e) {
-    fmt::print(stderr, "qweave: error: {}\n", e.what());
+    report_error(e.what());
     status = qw::kExitRuntime;
   }
+  // A failing rank ends the whole job (its partners may wait in a collective call): no hang, and
+  // the result file stays incomplete.
+  if (status != qw::kExitOk && qw::mpi::size() > 1) qw::mpi::abort_all(status);
   qw::mpi::finalize();
   return status;
 }
