@@ -447,3 +447,19 @@ TEST(LinkPhysics, ValidationNamesBadValues) {
 
 }  // namespace
 }  // namespace qw
+
+namespace {
+// The recurrence from the reference figures (Deutsch et al. 1996 protocol on identical
+// copies): F = 0.8 Werner -> 0.838150 -> 0.943639 -> 0.987974.
+TEST(LinkMapsPublished, DejmpsFromWernerPointEightMatchesTheReferenceSequence) {
+  qw::BellDiagonal s = qw::werner(0.8);
+  const double want[3] = {0.838150, 0.943639, 0.987974};
+  for (double w : want) {
+    const qw::BellOutcome o = qw::dejmps(s, s);
+    s = o.state;
+    EXPECT_NEAR(s.fidelity(), w, 5e-7);
+    EXPECT_GT(o.probability, 0.5);
+    EXPECT_LE(o.probability, 1.0);
+  }
+}
+}  // namespace
