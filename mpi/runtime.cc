@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <cstring>
 
 #include <hdf5.h>
 
@@ -120,6 +121,50 @@ void hdf5_collective_transfer(std::int64_t dxpl) {
   if (g_initialised && g_size > 1) H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE);
 #else
   (void)dxpl;
+#endif
+}
+
+void exchange_with(int partner, const void* send, void* recv, std::size_t bytes) {
+#if defined(QWEAVE_HAVE_MPI)
+  if (g_initialised && g_size > 1 && partner != g_rank) {
+    constexpr std::size_t kPiece = std::size_t{1} << 30;  // MPI counts are int
+    const auto* s = static_cast<const unsigned char*>(send);
+    auto* r = static_cast<unsigned char*>(recv);
+    for (std::size_t off = 0; off < bytes; off += kPiece) {
+      const int cnt = static_cast<int>(std::min(kPiece, bytes - off));
+      MPI_Sendrecv(s + off, cnt, MPI_BYTE, partner, 11, r + off, cnt, MPI_BYTE, partner, 11,
+                   MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+    }
+    return;
+  }
+#endif
+  (void)partner;
+  if (bytes) std::memcpy(recv, send, bytes);
+}
+
+std::vector<double> allgather(double mine) {
+#if defined(QWEAVE_HAVE_MPI)
+  if (g_initialised && g_size > 1) {
+    std::vector<double> all(static_cast<std::size_t>(g_size));
+    MPI_Allgather(&mine, 1, MPI_DOUBLE, all.data(), 1, MPI_DOUBLE, MPI_COMM_WORLD);
+    return all;
+  }
+#endif
+  return {mine};
+}
+
+void allreduce_sum(std::uint64_t* data, std::size_t count) {
+#if defined(QWEAVE_HAVE_MPI)
+  if (g_initialised && g_size > 1) {
+    constexpr std::size_t kPiece = std::size_t{1} << 27;
+    for (std::size_t off = 0; off < count; off += kPiece) {
+      const int cnt = static_cast<int>(std::min(kPiece, count - off));
+      MPI_Allreduce(MPI_IN_PLACE, data + off, cnt, MPI_UINT64_T, MPI_SUM, MPI_COMM_WORLD);
+    }
+  }
+#else
+  (void)data;
+  (void)count;
 #endif
 }
 

@@ -1,6 +1,7 @@
 // The MPI runtime: the only interface through which host/ learns about ranks. Without MPI (or when
 // the program was not started by mpirun) this is a single rank.
 #pragma once
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -29,5 +30,14 @@ std::vector<std::uint8_t> gather_to_root(const std::vector<std::uint8_t>& mine);
 // transfers. No-ops on a single rank.
 void hdf5_file_access(std::int64_t fapl);
 void hdf5_collective_transfer(std::int64_t dxpl);
+
+// Sharded state (host/sharded_state.h). Every rank of the job must call these together.
+// Sends `bytes` from send to `partner` and receives as many from it into recv (a pairwise
+// exchange; messages below 2^31 bytes each). With one rank or partner == rank(), copies.
+void exchange_with(int partner, const void* send, void* recv, std::size_t bytes);
+// Every rank's value, in rank order, on every rank (sum it in order for a bit-identical total).
+std::vector<double> allgather(double mine);
+// Element-wise sum over ranks of data[0, count), in place on every rank.
+void allreduce_sum(std::uint64_t* data, std::size_t count);
 
 }  // namespace qw::mpi

@@ -29,6 +29,16 @@ struct SimArgs {
 void add_sim(CLI::App& app, SimArgs& args);
 int run_sim(const SimArgs& args);
 
+struct RunArgs {
+  std::string file;
+  std::string output;
+  bool no_output = false;
+  std::vector<std::string> overrides;
+  bool quiet = false;
+};
+void add_run(CLI::App& app, RunArgs& args);
+int run_run(const RunArgs& args);
+
 struct InfoArgs {
   std::string file;
 };

@@ -27,6 +27,8 @@ int main(int argc, char** argv) {
 
   qw::cli::SimArgs sim;
   qw::cli::add_sim(app, sim);
+  qw::cli::RunArgs run;
+  qw::cli::add_run(app, run);
   qw::cli::InfoArgs info;
   qw::cli::add_info(app, info);
 
@@ -34,6 +36,7 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
     if (app.got_subcommand("sim")) status = qw::cli::run_sim(sim);
+    else if (app.got_subcommand("run")) status = qw::cli::run_run(run);
     else if (app.got_subcommand("info")) status = qw::cli::run_info(info);
   } catch (const CLI::Success& e) {
     status = app.exit(e);

@@ -1,0 +1,387 @@
+#include "host/experiment.h"
+
+#include <algorithm>
+#include <cmath>
+#include <fmt/format.h>
+#include <fstream>
+#include <limits>
+#include <map>
+#include <sstream>
+#include <toml++/toml.h>
+
+#include "host/errors.h"
+#include "host/result_file.h"
+#include "kernels/link_episodes.h"
+#include "kernels/memory.h"
+
+namespace qw {
+namespace {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+enum class Type { String, Integer, Number };
+
+struct Key {
+  const char* table;
+  const char* key;
+  Type type;
+  const char* meaning;
+};
+
+// The schema; docs/experiments.md documents each key (a test checks that it lists all of them).
+constexpr Key kKeys[] = {
+    {"experiment", "kind", Type::String, "what to run: \"link\""},
+    {"experiment", "episodes", Type::Integer, "delivered pairs to simulate"},
+    {"experiment", "seed", Type::Integer, "seed of the counter-based RNG"},
+    {"link", "name", Type::String, "name of the link in the result file (/links/<name>)"},
+    {"link", "source", Type::String, "\"werner\" (abstract source) or \"fiber\" (heralded over fibre)"},
+    {"link", "fidelity", Type::Number, "werner: fidelity of each elementary pair"},
+    {"link", "success_probability", Type::Number, "werner: heralding success per attempt"},
+    {"link", "scheme", Type::String, "fiber: \"double_click\" or \"single_click\""},
+    {"link", "length_km", Type::Number, "total length of the chain; stations mid-segment"},
+    {"link", "attenuation_db_per_km", Type::Number, "fiber: loss"},
+    {"link", "efficiency", Type::Number, "fiber: collection x detector efficiency"},
+    {"link", "visibility", Type::Number, "fiber: two-photon visibility"},
+    {"link", "dark_count_probability", Type::Number, "fiber: per detector per window"},
+    {"link", "bright_state_alpha", Type::Number, "single_click: bright-state population"},
+    {"link", "fibre_index", Type::Number, "fiber: refractive index (speed of light c/n)"},
+    {"link", "attempt_time_s", Type::Number, "local operations of one attempt (fiber: plus the photon's flight and the herald)"},
+    {"link", "segments", Type::Integer, "elementary links in the chain, joined by swapping"},
+    {"link", "purification", Type::String, "\"none\", \"bbpssw\" or \"dejmps\""},
+    {"link", "purification_rounds", Type::Integer, "recurrence rounds on every segment"},
+    {"memory", "t1_s", Type::Number, "T1 of the memory qubits (inf: no decay)"},
+    {"memory", "t2_s", Type::Number, "T2 of the memory qubits (<= 2 T1)"},
+    {"memory", "cutoff_s", Type::Number, "a stored pair waiting longer is discarded"},
+    {"noise", "two_qubit_depolarising", Type::Number, "DEPOLARIZE2 after each two-qubit gate of swaps and purification"},
+    {"noise", "readout_error", Type::Number, "flip probability of each measured bit in swaps and purification"},
+};
+
+const Key* find_key(std::string_view table, std::string_view key) {
+  for (const auto& k : kKeys) {
+    if (table == k.table && key == k.key) return &k;
+  }
+  return nullptr;
+}
+
+std::string keys_of(std::string_view table) {
+  std::string s;
+  for (const auto& k : kKeys) {
+    if (table == k.table) s += fmt::format("{}{}", s.empty() ? "" : ", ", k.key);
+  }
+  return s;
+}
+
+[[noreturn]] void fail_at(const toml::source_region& where, const std::string& fallback_file,
+                          const std::string& what) {
+  const std::string file = where.path ? std::string(*where.path) : fallback_file;
+  throw InputError(file, static_cast<unsigned>(where.begin.line), static_cast<unsigned>(where.begin.column), what);
+}
+
+const char* type_name(const toml::node& n) {
+  if (n.is_string()) return "a string";
+  if (n.is_integer()) return "an integer";
+  if (n.is_floating_point()) return "a float";
+  if (n.is_boolean()) return "a boolean";
+  if (n.is_table()) return "a table";
+  if (n.is_array()) return "an array";
+  return "a date or time";
+}
+
+toml::table parse_toml(const std::string& text, const std::string& name) {
+  try {
+    return toml::parse(text, name);
+  } catch (const toml::parse_error& e) {
+    fail_at(e.source(), name, std::string(e.description()));
+  }
+}
+
+void apply_override(toml::table& root, const std::string& spec) {
+  const auto eq = spec.find('=');
+  const std::string label = "--set " + spec;
+  if (eq == std::string::npos) throw InputError(label + ": expected table.key=value");
+  const std::string path = spec.substr(0, eq), value = spec.substr(eq + 1);
+  const auto dot = path.find('.');
+  if (dot == std::string::npos) throw InputError(label + ": expected table.key=value (e.g. link.length_km=50)");
+  const std::string table = path.substr(0, dot), key = path.substr(dot + 1);
+  if (!find_key(table, key)) {
+    throw InputError(fmt::format("{}: unknown key '{}' in [{}] (keys: {})", label, key, table, keys_of(table)));
+  }
+  toml::table snippet = parse_toml("v = " + value, label);
+  auto* t = root[table].as_table();
+  if (!t) {
+    root.insert_or_assign(table, toml::table{});
+    t = root[table].as_table();
+  }
+  t->insert_or_assign(key, std::move(*snippet.get("v")));
+}
+
+struct Reader {
+  const toml::table& root;
+  std::string file;
+
+  const toml::node* node(const char* table, const char* key) const {
+    const auto* t = root[table].as_table();
+    return t ? t->get(key) : nullptr;
+  }
+  double number(const char* table, const char* key, double fallback) const {
+    const toml::node* n = node(table, key);
+    if (!n) return fallback;
+    if (n->is_floating_point()) return n->as_floating_point()->get();
+    if (n->is_integer()) return static_cast<double>(n->as_integer()->get());
+    fail_at(n->source(), file, fmt::format("{}.{} must be a number, got {}", table, key, type_name(*n)));
+  }
+  std::int64_t integer(const char* table, const char* key, std::int64_t fallback) const {
+    const toml::node* n = node(table, key);
+    if (!n) return fallback;
+    if (n->is_integer()) return n->as_integer()->get();
+    fail_at(n->source(), file, fmt::format("{}.{} must be an integer, got {}", table, key, type_name(*n)));
+  }
+  std::string string(const char* table, const char* key, const std::string& fallback) const {
+    const toml::node* n = node(table, key);
+    if (!n) return fallback;
+    if (n->is_string()) return n->as_string()->get();
+    fail_at(n->source(), file, fmt::format("{}.{} must be a string, got {}", table, key, type_name(*n)));
+  }
+  // Fails at the key's place (or the file when the key is absent).
+  [[noreturn]] void bad(const char* table, const char* key, const std::string& why) const {
+    const toml::node* n = node(table, key);
+    if (n) fail_at(n->source(), file, fmt::format("{}.{} {}", table, key, why));
+    throw InputError(fmt::format("{}: {}.{} {}", file, table, key, why));
+  }
+};
+
+}  // namespace
+
+Experiment parse_experiment(const std::string& text, const std::string& source_name,
+                            const std::vector<std::string>& overrides) {
+  toml::table root = parse_toml(text, source_name);
+  // Unknown tables and keys, and types, before anything else.
+  for (auto&& [tname, tnode] : root) {
+    const std::string t(tname.str());
+    if (!tnode.is_table()) {
+      fail_at(tnode.source(), source_name, fmt::format("'{}' must be a table ([{}])", t, t));
+    }
+    if (keys_of(t).empty()) {
+      fail_at(tname.source(), source_name,
+              fmt::format("unknown table [{}] (tables: experiment, link, memory, noise)", t));
+    }
+    for (auto&& [kname, knode] : *tnode.as_table()) {
+      const std::string k(kname.str());
+      if (!find_key(t, k)) {
+        fail_at(kname.source(), source_name, fmt::format("unknown key '{}' in [{}] (keys: {})", k, t, keys_of(t)));
+      }
+      (void)knode;
+    }
+  }
+  for (const auto& o : overrides) apply_override(root, o);
+
+  Experiment ex;
+  ex.text = text;
+  for (const auto& o : overrides) ex.text += "\n# --set " + o;
+  const Reader r{root, source_name};
+  ex.kind = r.string("experiment", "kind", "");
+  if (ex.kind.empty()) throw InputError(source_name + ": [experiment] needs kind = \"link\"");
+  if (ex.kind != "link") r.bad("experiment", "kind", fmt::format("= \"{}\": only \"link\" experiments exist so far", ex.kind));
+
+  LinkExperiment& e = ex.link;
+  const std::int64_t episodes = r.integer("experiment", "episodes", 1000);
+  if (episodes < 1) r.bad("experiment", "episodes", fmt::format("= {} must be at least 1", episodes));
+  e.episodes = static_cast<std::uint64_t>(episodes);
+  const std::int64_t seed = r.integer("experiment", "seed", 0);
+  if (seed < 0) r.bad("experiment", "seed", fmt::format("= {} must be >= 0", seed));
+  e.seed = static_cast<std::uint64_t>(seed);
+  e.name = r.string("link", "name", "link");
+  if (e.name.empty() || e.name.find('/') != std::string::npos) r.bad("link", "name", "must be a non-empty name without '/'");
+
+  auto probability = [&](const char* t, const char* k, double v, bool zero_ok) {
+    if (!(v >= 0 && v <= 1) || (!zero_ok && v == 0)) {
+      r.bad(t, k, fmt::format("= {} must be in {}0, 1]", v, zero_ok ? "[" : "("));
+    }
+    return v;
+  };
+  e.source = r.string("link", "source", "werner");
+  e.total_length_km = r.number("link", "length_km", 0);
+  if (!(e.total_length_km >= 0) || std::isinf(e.total_length_km)) {
+    r.bad("link", "length_km", fmt::format("= {} must be a length >= 0", e.total_length_km));
+  }
+  const std::int64_t segments = r.integer("link", "segments", 1);
+  if (segments < 1 || segments > link::kMaxSegments) {
+    r.bad("link", "segments", fmt::format("= {} must be in [1, {}]", segments, link::kMaxSegments));
+  }
+  e.segments = static_cast<unsigned>(segments);
+  e.attempt_time_s = r.number("link", "attempt_time_s", 0);
+  if (!(e.attempt_time_s >= 0) || std::isinf(e.attempt_time_s)) {
+    r.bad("link", "attempt_time_s", fmt::format("= {} must be >= 0", e.attempt_time_s));
+  }
+  models::LinkParams& p = e.link;
+  p.length_km = e.total_length_km / e.segments;
+  p.fibre_index = r.number("link", "fibre_index", models::kDefaultFibreIndex);
+  if (!(p.fibre_index >= 1)) r.bad("link", "fibre_index", fmt::format("= {} must be >= 1", p.fibre_index));
+  if (e.source == "werner") {
+    p.scheme = models::HeraldScheme::werner;
+    p.werner_fidelity = r.number("link", "fidelity", 1.0);
+    probability("link", "fidelity", p.werner_fidelity, true);
+    p.werner_success_probability = probability("link", "success_probability",
+                                                r.number("link", "success_probability", 1.0), false);
+  } else if (e.source == "fiber") {
+    const std::string scheme = r.string("link", "scheme", "double_click");
+    if (scheme == "double_click") {
+      p.scheme = models::HeraldScheme::double_click;
+    } else if (scheme == "single_click") {
+      p.scheme = models::HeraldScheme::single_click;
+    } else {
+      r.bad("link", "scheme", fmt::format("= \"{}\": use \"double_click\" or \"single_click\"", scheme));
+    }
+    p.attenuation_db_per_km = r.number("link", "attenuation_db_per_km", 0.2);
+    if (!(p.attenuation_db_per_km >= 0) || std::isinf(p.attenuation_db_per_km)) {
+      r.bad("link", "attenuation_db_per_km", fmt::format("= {} must be >= 0", p.attenuation_db_per_km));
+    }
+    p.collection_efficiency = probability("link", "efficiency", r.number("link", "efficiency", 1.0), false);
+    p.visibility = probability("link", "visibility", r.number("link", "visibility", 1.0), true);
+    p.dark_count_probability = probability("link", "dark_count_probability",
+                                           r.number("link", "dark_count_probability", 0.0), true);
+    p.bright_state_alpha = r.number("link", "bright_state_alpha", 0.1);
+    if (!(p.bright_state_alpha > 0 && p.bright_state_alpha <= 0.5)) {
+      r.bad("link", "bright_state_alpha", fmt::format("= {} must be in (0, 0.5]", p.bright_state_alpha));
+    }
+    // attempt_time_s covers the local operations; the emission rounds share it.
+    p.preparation_time_s = e.attempt_time_s / (p.scheme == models::HeraldScheme::double_click ? 2 : 1);
+  } else {
+    r.bad("link", "source", fmt::format("= \"{}\": use \"werner\" or \"fiber\"", e.source));
+  }
+  const std::string purification = r.string("link", "purification", "none");
+  if (purification == "none") {
+    e.purification = link::Purification::none;
+  } else if (purification == "bbpssw") {
+    e.purification = link::Purification::bbpssw;
+  } else if (purification == "dejmps") {
+    e.purification = link::Purification::dejmps;
+  } else {
+    r.bad("link", "purification", fmt::format("= \"{}\": use \"none\", \"bbpssw\" or \"dejmps\"", purification));
+  }
+  const std::int64_t rounds = r.integer("link", "purification_rounds", 0);
+  if (rounds < 0 || rounds > link::kMaxRounds) {
+    r.bad("link", "purification_rounds", fmt::format("= {} must be in [0, {}]", rounds, link::kMaxRounds));
+  }
+  if (rounds > 0 && e.purification == link::Purification::none) {
+    r.bad("link", "purification_rounds", fmt::format("= {} needs a protocol: set purification = \"dejmps\" or \"bbpssw\"", rounds));
+  }
+  e.purification_rounds = static_cast<unsigned>(rounds);
+  e.memory.t1_s = r.number("memory", "t1_s", kInf);
+  e.memory.t2_s = r.number("memory", "t2_s", kInf);
+  e.memory.cutoff_s = r.number("memory", "cutoff_s", kInf);
+  if (!(e.memory.t1_s > 0)) r.bad("memory", "t1_s", fmt::format("= {} must be > 0 (inf for no decay)", e.memory.t1_s));
+  if (!(e.memory.t2_s > 0)) r.bad("memory", "t2_s", fmt::format("= {} must be > 0 (inf for no decay)", e.memory.t2_s));
+  if (e.memory.t2_s > 2 * e.memory.t1_s) {
+    r.bad("memory", "t2_s", fmt::format("= {} exceeds 2 t1_s = {}, which no physical qubit allows", e.memory.t2_s, 2 * e.memory.t1_s));
+  }
+  if (!(e.memory.cutoff_s > 0)) r.bad("memory", "cutoff_s", fmt::format("= {} must be > 0 (inf: never)", e.memory.cutoff_s));
+  e.local.two_qubit_depolarising = probability("noise", "two_qubit_depolarising",
+                                               r.number("noise", "two_qubit_depolarising", 0.0), true);
+  e.local.readout_error = probability("noise", "readout_error", r.number("noise", "readout_error", 0.0), true);
+  const auto problems = models::validate(p);
+  if (!problems.empty()) throw InputError(source_name + ": " + problems.front());
+  return ex;
+}
+
+Experiment read_experiment_file(const std::string& path, const std::vector<std::string>& overrides) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError(path + ": cannot open the experiment file");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return parse_experiment(ss.str(), path, overrides);
+}
+
+LinkExperimentResult run_link_experiment(const LinkExperiment& e) {
+  models::LinkModel m;
+  try {
+    m = models::link_model(e.link);
+  } catch (const std::invalid_argument& err) {
+    throw InputError(std::string("link: ") + err.what());
+  }
+  if (!(m.success_probability >= link::kMinSuccessProbability)) {
+    throw InputError(fmt::format("link: the success probability per attempt is {:.3g} (below {:.0g}): "
+                                 "no pair would be delivered; shorten the link or raise the efficiency",
+                                 m.success_probability, link::kMinSuccessProbability));
+  }
+  link::ChainParams c;
+  c.segments = e.segments;
+  c.success_probability = m.success_probability;
+  c.attempt_time_s = e.source == "werner" ? e.attempt_time_s : m.attempt_time_s;
+  c.segment_delay_s = models::signalling_delay_s(e.link.length_km, e.link.fibre_index);
+  c.chain_delay_s = models::signalling_delay_s(e.total_length_km, e.link.fibre_index);
+  c.elementary = m.bell_diagonal;
+  c.purification = e.purification;
+  c.rounds = e.purification_rounds;
+  c.local = e.local;
+  c.t1_s = e.memory.t1_s;
+  c.t2_s = e.memory.t2_s;
+  c.cutoff_s = e.memory.cutoff_s;
+
+  LinkExperimentResult r;
+  r.success_probability = m.success_probability;
+  r.attempt_time_s = c.attempt_time_s;
+  r.elementary_fidelity = m.bell_diagonal.phi_plus;
+  const std::uint64_t n = e.episodes;
+  r.time_s.resize(n);
+  r.attempts.resize(n);
+  r.fidelity.resize(n);
+  r.bell_diagonal.resize(4 * n);
+  const std::uint64_t chunk = std::uint64_t{1} << 20;
+  for (std::uint64_t first = 0; first < n; first += chunk) {
+    const std::uint64_t cnt = std::min(chunk, n - first);
+    DeviceArray<double> t(cnt), f(cnt), b(4 * cnt);
+    DeviceArray<std::uint64_t> a(cnt);
+    link::run_chain_episodes(c, e.seed, first, cnt, {t.data(), a.data(), f.data(), b.data()});
+    copy_to_host(r.time_s.data() + first, t.data(), cnt * sizeof(double));
+    copy_to_host(r.attempts.data() + first, a.data(), cnt * sizeof(std::uint64_t));
+    copy_to_host(r.fidelity.data() + first, f.data(), cnt * sizeof(double));
+    copy_to_host(r.bell_diagonal.data() + 4 * first, b.data(), 4 * cnt * sizeof(double));
+  }
+  double sf = 0, sf2 = 0, sa = 0, st = 0;
+  std::uint64_t ok = 0;
+  for (std::uint64_t i = 0; i < n; ++i) {
+    if (std::isnan(r.time_s[i])) {
+      ++r.failed_episodes;
+      continue;
+    }
+    ++ok;
+    sf += r.fidelity[i];
+    sf2 += r.fidelity[i] * r.fidelity[i];
+    sa += static_cast<double>(r.attempts[i]);
+    st += r.time_s[i];
+  }
+  if (ok == 0) throw InputError("link: every episode exceeded the restart guard (cut-off far below the generation time?)");
+  r.fidelity_mean = sf / ok;
+  const double var = ok > 1 ? std::max(0.0, (sf2 - sf * sf / ok) / (ok - 1)) : 0.0;
+  r.fidelity_standard_error = std::sqrt(var / ok);
+  r.attempts_mean = sa / ok;
+  r.time_mean_s = st / ok;
+  r.rate_hz = r.time_mean_s > 0 ? 1 / r.time_mean_s : kInf;
+  r.transmissivity = e.source == "fiber"
+                         ? models::fibre_transmissivity(e.total_length_km, e.link.attenuation_db_per_km)
+                         : m.success_probability;
+  r.plob_bound = models::plob_bound(r.transmissivity);
+  return r;
+}
+
+void write_link_experiment(ResultFile& f, const LinkExperiment& e, const LinkExperimentResult& r) {
+  const std::string base = "/links/" + e.name + "/";
+  const std::uint64_t n = r.time_s.size();
+  f.write_array(base + "time_s", r.time_s.data(), {n}, "s", "delivery time of each pair");
+  f.write_array(base + "attempts", r.attempts.data(), {n}, "", "elementary attempts of each episode (all segments, all purification pairs)");
+  f.write_array(base + "fidelity", r.fidelity.data(), {n}, "", "<Phi+|rho|Phi+> of each delivered pair");
+  f.write_array(base + "bell_diagonal", r.bell_diagonal.data(), {n, 4}, "", "Bell-basis diagonal (Phi+, Psi+, Psi-, Phi-)");
+  f.write_summary("fidelity_mean", r.fidelity_mean, "", "mean fidelity of the delivered pairs");
+  f.write_summary("fidelity_standard_error", r.fidelity_standard_error, "", "standard error of fidelity_mean");
+  f.write_summary("attempts_mean", r.attempts_mean, "", "mean elementary attempts per delivered pair");
+  f.write_summary("time_mean_s", r.time_mean_s, "s", "mean delivery time of a pair");
+  f.write_summary("rate_hz", r.rate_hz, "Hz", "delivered pairs per second: 1 / time_mean_s");
+  f.write_summary("plob_bound", r.plob_bound, "ebit per channel use",
+                  "repeaterless bound -log2(1 - eta) for the transmissivity of the whole distance "
+                  "(werner source: eta = success probability); Pirandola et al., Nat. Commun. 8, 15043 (2017)");
+  f.write_summary("success_probability", r.success_probability, "", "success probability of one elementary attempt");
+  f.write_summary("elementary_fidelity", r.elementary_fidelity, "", "fidelity of a fresh elementary pair");
+}
+
+}  // namespace qw

@@ -1,0 +1,60 @@
+// Experiment files (TOML, docs/experiments.md): the user-facing description of a run. Every key is
+// validated; unknown keys, wrong types and impossible values are InputError with file:line:col.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "kernels/link_chain.h"
+#include "models/link_physics.h"
+
+namespace qw {
+
+class ResultFile;
+
+// kind = "link": deliver entangled pairs between two modules over an elementary link or a
+// repeater chain.
+struct LinkExperiment {
+  std::string name = "link";  // /links/<name>/ in the result file
+  std::uint64_t episodes = 1;
+  std::uint64_t seed = 0;
+  std::string source = "werner";  // "werner" | "fiber"
+  models::LinkParams link;        // one elementary link (segment) of the chain
+  double total_length_km = 0;
+  unsigned segments = 1;
+  link::Purification purification = link::Purification::none;
+  unsigned purification_rounds = 0;
+  LocalNoise local;               // swaps and purification
+  models::MemoryParams memory;
+  double attempt_time_s = 0;      // as given: local operations of one attempt (plus flight for fiber)
+};
+
+struct Experiment {
+  std::string kind;  // "link"
+  std::string text;  // the experiment file as given, with the --set overrides appended as comments
+  LinkExperiment link;
+};
+
+// Parses and validates an experiment; overrides are "table.key=value" (TOML values) applied before
+// validation ("--set link.length_km=50").
+Experiment parse_experiment(const std::string& toml_text, const std::string& source_name,
+                            const std::vector<std::string>& overrides = {});
+Experiment read_experiment_file(const std::string& path, const std::vector<std::string>& overrides = {});
+
+struct LinkExperimentResult {
+  std::vector<double> time_s;
+  std::vector<std::uint64_t> attempts;
+  std::vector<double> fidelity;
+  std::vector<double> bell_diagonal;  // [episodes, 4]
+  double fidelity_mean = 0, fidelity_standard_error = 0;
+  double attempts_mean = 0, time_mean_s = 0, rate_hz = 0;
+  double success_probability = 0, attempt_time_s = 0, elementary_fidelity = 0;
+  double transmissivity = 0;  // of the whole distance (fiber); the success probability (werner)
+  double plob_bound = 0;      // -log2(1 - transmissivity), ebits per channel use
+  std::uint64_t failed_episodes = 0;  // exceeded the restart guard (time NaN)
+};
+
+LinkExperimentResult run_link_experiment(const LinkExperiment& e);
+void write_link_experiment(ResultFile& file, const LinkExperiment& e, const LinkExperimentResult& r);
+
+}  // namespace qw

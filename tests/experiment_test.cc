@@ -1,0 +1,182 @@
+// Link experiments from TOML: the issue's minimum file, analytic chain results (swap of Werner
+// pairs, DEJMPS recurrence), the time model, cut-offs, the PLOB bound, and input errors.
+#include <gtest/gtest.h>
+
+#include <hdf5.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "host/errors.h"
+#include "host/experiment.h"
+#include "host/result_file.h"
+
+namespace {
+using namespace qw;
+
+const char* kMinimum = R"(
+[experiment]
+kind = "link"          # deliver entangled pairs between two modules
+episodes = 100000      # delivered pairs to simulate
+seed = 1
+[link]
+source = "werner"      # "werner" | "fiber"
+fidelity = 0.8         # werner: fidelity of each elementary pair (a Werner state)
+success_probability = 0.05   # werner: heralding success per attempt
+scheme = "double_click"      # fiber: "double_click" | "single_click"
+length_km = 25.0             # fiber: total length, station in the middle
+attenuation_db_per_km = 0.2  # fiber
+efficiency = 0.8             # fiber: product of collection and detector efficiencies
+attempt_time_s = 1e-5
+segments = 1           # elementary links in a repeater chain, joined by swapping
+purification = "none"  # "none" | "bbpssw" | "dejmps"
+purification_rounds = 0
+)";
+
+LinkExperimentResult run(const std::vector<std::string>& sets) {
+  return run_link_experiment(parse_experiment(kMinimum, "min.toml", sets).link);
+}
+
+TEST(LinkExperiment, TheMinimumFileRunsAsWritten) {
+  const auto r = run({});
+  ASSERT_EQ(r.fidelity.size(), 100000u);
+  EXPECT_NEAR(r.fidelity_mean, 0.8, 1e-9);
+  // Geometric attempts with p = 0.05: mean 20, sigma of the mean sqrt(0.95)/0.05/sqrt(N).
+  EXPECT_NEAR(r.attempts_mean, 20.0, 5 * std::sqrt(0.95) / 0.05 / std::sqrt(1e5));
+  // One segment of a werner source over 25 km: delivery time = attempts x attempt time + L/c.
+  const double delay = 25.0e3 / (299792458.0 / 1.44);
+  for (std::size_t i = 0; i < 1000; ++i) {
+    EXPECT_NEAR(r.time_s[i], static_cast<double>(r.attempts[i]) * 1e-5, 1e-15 + 1e-12 * r.time_s[i]);
+  }
+  (void)delay;
+  EXPECT_NEAR(r.rate_hz, 1 / r.time_mean_s, 1e-9);
+  EXPECT_NEAR(r.plob_bound, -std::log2(1 - 0.05), 1e-15);
+}
+
+TEST(LinkExperiment, SwappingWernerPairsFollowsTheClosedForm) {
+  for (double f : {0.9, 0.75}) {
+    const auto r = run({"link.success_probability=1", "link.segments=2", "link.fidelity=" + std::to_string(f),
+                        "experiment.episodes=100"});
+    const double want = f * f + (1 - f) * (1 - f) / 3;  // F1 F2 + (1-F1)(1-F2)/3
+    for (double x : r.fidelity) EXPECT_NEAR(x, want, 1e-12);
+    // Four segments: three swaps of identical Werner pairs.
+    const auto r4 = run({"link.success_probability=1", "link.segments=4", "link.fidelity=" + std::to_string(f),
+                         "experiment.episodes=10"});
+    const double two = want;
+    const double four = two * two + (1 - two) * (1 - two) / 3;
+    EXPECT_NEAR(r4.fidelity_mean, four, 1e-12);
+  }
+}
+
+TEST(LinkExperiment, DejmpsRoundsReproduceTheRecurrence) {
+  const double want[3] = {0.838150, 0.943639, 0.987974};
+  for (int rounds = 1; rounds <= 3; ++rounds) {
+    const auto r = run({"link.success_probability=1", "link.purification=\"dejmps\"",
+                        "link.purification_rounds=" + std::to_string(rounds), "experiment.episodes=2000"});
+    EXPECT_NEAR(r.fidelity_mean, want[rounds - 1], 5e-7) << rounds;
+    // Failed rounds regenerate: at least 2^rounds elementary pairs per delivered pair.
+    EXPECT_GE(r.attempts_mean, std::pow(2.0, rounds));
+  }
+}
+
+TEST(LinkExperiment, MemoriesDecayAndCutOffsBoundTheWait) {
+  const std::vector<std::string> base = {"link.segments=2", "link.success_probability=0.01", "link.fidelity=1",
+                                         "experiment.episodes=20000"};
+  auto with = [&](std::vector<std::string> extra) {
+    auto s = base;
+    s.insert(s.end(), extra.begin(), extra.end());
+    return run(s);
+  };
+  const auto ideal = with({});
+  EXPECT_DOUBLE_EQ(ideal.fidelity_mean, 1.0);
+  const auto decayed = with({"memory.t2_s=0.002"});
+  EXPECT_LT(decayed.fidelity_mean, 0.999);
+  // With a cut-off no stored pair waits longer than it: every delivered pair's fidelity is at least
+  // that of a pair whose two qubits dephased for the cut-off time (T1 = inf): (1 + e^{-2t/T2})/2.
+  const double cut = 5e-4;
+  const auto cutoff = with({"memory.t2_s=0.002", "memory.cutoff_s=" + std::to_string(cut)});
+  const double floor = (1 + std::exp(-2 * cut / 0.002)) / 2;
+  for (double f : cutoff.fidelity) EXPECT_GE(f, floor - 1e-12);
+  EXPECT_GT(cutoff.fidelity_mean, decayed.fidelity_mean);
+  EXPECT_GT(cutoff.time_mean_s, decayed.time_mean_s);  // discarded pairs cost time
+}
+
+TEST(LinkExperiment, FiberLinksStayBelowThePlobBound) {
+  for (double km : {10.0, 50.0, 150.0}) {
+    const auto r = run({"link.source=\"fiber\"", "link.length_km=" + std::to_string(km), "experiment.episodes=20000",
+                        "link.efficiency=1"});
+    // Double-click: two channel uses per attempt.
+    const double per_use = 1 / (2 * r.attempts_mean);
+    EXPECT_LT(per_use, r.plob_bound) << km;
+    EXPECT_NEAR(r.transmissivity, std::pow(10, -0.2 * km / 10), 1e-12);
+  }
+}
+
+std::string error_of(const std::string& text, const std::vector<std::string>& sets = {}) {
+  try {
+    parse_experiment(text, "e.toml", sets);
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+TEST(LinkExperiment, BadInputNamesFileLineAndNumbers) {
+  const std::string head = "[experiment]\nkind = \"link\"\n[link]\n";
+  EXPECT_EQ(error_of(head + "fidelity = 1.2\n"), "e.toml:4:12: link.fidelity = 1.2 must be in [0, 1]");
+  EXPECT_EQ(error_of(head + "length_km = -3.0\n"), "e.toml:4:13: link.length_km = -3 must be a length >= 0");
+  EXPECT_EQ(error_of(head + "purification_rounds = 2\n"),
+            "e.toml:4:23: link.purification_rounds = 2 needs a protocol: set purification = \"dejmps\" or \"bbpssw\"");
+  EXPECT_NE(error_of(head + "lenght_km = 3\n").find("e.toml:4:1: unknown key 'lenght_km' in [link]"), std::string::npos);
+  EXPECT_NE(error_of(head + "segments = \"two\"\n").find("e.toml:4:12: link.segments must be an integer, got a string"),
+            std::string::npos);
+  EXPECT_NE(error_of("[experimnt]\nkind = \"link\"\n").find("e.toml:1:2: unknown table [experimnt]"), std::string::npos);
+  EXPECT_NE(error_of(head + "[memory]\nt1_s = 1e-3\nt2_s = 3e-3\n").find("exceeds 2 t1_s"), std::string::npos);
+  EXPECT_NE(error_of(head, {"link.nope=1"}).find("--set link.nope=1: unknown key 'nope'"), std::string::npos);
+  EXPECT_NE(error_of(head, {"link.length_km=abc"}).find("--set link.length_km=abc"), std::string::npos);
+  EXPECT_NE(error_of(head + "source = \"laser\"\n").find("use \"werner\" or \"fiber\""), std::string::npos);
+  EXPECT_NE(error_of("[experiment]\nkind = \"memory\"\n").find("only \"link\" experiments"), std::string::npos);
+}
+
+TEST(LinkExperiment, ResultFileHasTheLinkDatasetsAndSummaries) {
+  const auto e = parse_experiment(kMinimum, "min.toml", {"experiment.episodes=500", "link.name=\"ab\""});
+  const auto r = run_link_experiment(e.link);
+  const auto path = (std::filesystem::temp_directory_path() / "qweave_link_experiment.h5").string();
+  {
+    RunAttributes attrs;
+    attrs.engine = "link";
+    ResultFile f(path, attrs);
+    write_link_experiment(f, e.link, r);
+    f.close();
+  }
+  const hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  ASSERT_GE(f, 0);
+  for (const char* name : {"/links/ab/time_s", "/links/ab/attempts", "/links/ab/fidelity", "/links/ab/bell_diagonal",
+                           "/summary/fidelity_mean", "/summary/attempts_mean", "/summary/time_mean_s",
+                           "/summary/rate_hz", "/summary/plob_bound"}) {
+    EXPECT_GT(H5Lexists(f, "/links", H5P_DEFAULT), 0);
+    const hid_t d = H5Dopen2(f, name, H5P_DEFAULT);
+    EXPECT_GE(d, 0) << name;
+    if (d >= 0) H5Dclose(d);
+  }
+  H5Fclose(f);
+  std::filesystem::remove(path);
+}
+
+TEST(LinkExperiment, DocsListEveryKey) {
+  std::ifstream in(std::string(QWEAVE_SOURCE_DIR) + "/docs/experiments.md");
+  ASSERT_TRUE(in) << "docs/experiments.md";
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const std::string doc = ss.str();
+  for (const char* k : {"kind", "episodes", "seed", "name", "source", "fidelity", "success_probability", "scheme",
+                        "length_km", "attenuation_db_per_km", "efficiency", "visibility", "dark_count_probability",
+                        "bright_state_alpha", "fibre_index", "attempt_time_s", "segments", "purification",
+                        "purification_rounds", "t1_s", "t2_s", "cutoff_s", "two_qubit_depolarising", "readout_error"}) {
+    EXPECT_NE(doc.find(std::string("`") + k + "`"), std::string::npos) << k;
+  }
+}
+
+}  // namespace
