@@ -1,6 +1,7 @@
 #include "host/circuit.h"
 
 #include <algorithm>
+#include <stdexcept>
 #include <fmt/format.h>
 
 #include "host/errors.h"
@@ -64,6 +65,30 @@ std::uint32_t Circuit::num_qubits() const {
     }
   }
   return n;
+}
+
+void append_teleported_cx(Circuit& c, std::uint32_t control, std::uint32_t target, std::uint32_t comm_a,
+                          std::uint32_t comm_b, SourceLocation where) {
+  const std::uint32_t q[4] = {control, target, comm_a, comm_b};
+  for (int i = 0; i < 4; ++i)
+    for (int j = 0; j < i; ++j)
+      if (q[i] == q[j]) {
+        throw std::invalid_argument(fmt::format(
+            "append_teleported_cx: control {}, target {}, pair ({}, {}) must be four different qubits",
+            control, target, comm_a, comm_b));
+      }
+  const Target cx_local[] = {Target::qubit(control), Target::qubit(comm_a)};
+  const Target m_a[] = {Target::qubit(comm_a)};
+  const Target x_fix[] = {Target::rec(1), Target::qubit(comm_b)};
+  const Target cx_remote[] = {Target::qubit(comm_b), Target::qubit(target)};
+  const Target mx_b[] = {Target::qubit(comm_b)};
+  const Target z_fix[] = {Target::rec(1), Target::qubit(control)};
+  c.append(GateId::CX, {}, cx_local, where);
+  c.append(GateId::M, {}, m_a, where);
+  c.append(GateId::CX, {}, x_fix, where);
+  c.append(GateId::CX, {}, cx_remote, where);
+  c.append(GateId::MX, {}, mx_b, where);
+  c.append(GateId::CZ, {}, z_fix, where);
 }
 
 std::uint64_t results_of(const Circuit& c, const Instruction& op) {

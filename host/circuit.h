@@ -98,6 +98,15 @@ class Circuit {
   std::vector<Circuit> blocks_;
 };
 
+// A CX from `control` to `target` in another module, through the Bell pair |Phi+> on (comm_a,
+// comm_b), comm_a next to the control and comm_b next to the target (Eisert, Jacobs, Papadopoulos
+// & Plenio, PRA 62, 052317 (2000)). Appends
+//   CX control comm_a; M comm_a; CX rec[-1] comm_b; CX comm_b target; MX comm_b; CZ rec[-1] control
+// (two measurement results; the pair is consumed). The Stim reader's TELEPORTED_CX c t a b expands
+// to exactly these instructions. Throws std::invalid_argument if two of the four qubits coincide.
+void append_teleported_cx(Circuit& c, std::uint32_t control, std::uint32_t target, std::uint32_t comm_a,
+                          std::uint32_t comm_b, SourceLocation where = {});
+
 // Number of measurement results one instruction appends (0 for non-result instructions).
 std::uint64_t results_of(const Circuit& c, const Instruction& op);
 

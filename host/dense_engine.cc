@@ -354,6 +354,9 @@ class Executor {
       case GateId::MPP:
         for (const auto& p : products_of(ts)) measure(p, p.inverted, flip, true);
         return;
+      case GateId::BELL_PAIR:
+        for (std::size_t i = 0; i + 1 < ts.size(); i += 2) bell_pair(ts[i].value, ts[i + 1].value, args);
+        return;
       case GateId::MPAD:
         for (const Target& t : ts) {
           batch::MeasureDraw d{o_.seed, first_, draw_++, flip, t.value != 0, false, M_, column_++};
@@ -527,25 +530,7 @@ class Executor {
     if (is_pauli_channel(g)) {
       const PauliChannel ch = pauli_channel_of(g, args);
       for (std::size_t i = 0; i + ch.qubits <= ts.size(); i += ch.qubits) {
-        if (rep_ == Rep::DensityMatrix) {
-          pauli_channel_density(ch, ts[i].value, ch.qubits == 2 ? ts[i + 1].value : 0);
-          continue;
-        }
-        batch::ChannelDraw d{o_.seed, first_, draw_++, {}, {}, 0};
-        double acc = 0;
-        for (unsigned c = 1; c < ch.probs.size(); ++c) {
-          if (ch.probs[c] <= 0) continue;
-          acc += ch.probs[c];
-          d.cum[d.count] = acc;
-          d.code[d.count] = static_cast<std::uint8_t>(c);
-          ++d.count;
-        }
-        batch::decide_channel(B_, d, code_.data());
-        if (ch.qubits == 1) {
-          batch::pauli1_codes(amps_.data(), B_, L_, ts[i].value, code_.data());
-        } else {
-          batch::pauli2_codes(amps_.data(), B_, L_, ts[i].value, ts[i + 1].value, code_.data());
-        }
+        pauli_channel(ch, ts[i].value, ch.qubits == 2 ? ts[i + 1].value : 0);
       }
       return;
     }
@@ -557,6 +542,57 @@ class Executor {
     // General single-qubit Kraus maps: amplitude damping, phase damping, T1/T2 idling, KRAUS1.
     const std::vector<Mat2d> kraus = kraus_of(g, args, o_);
     for (const Target& t : ts) kraus_1q(kraus, t.value);
+  }
+
+  // A Pauli channel on q0 (and q1): exact on a density matrix, one drawn Pauli per trajectory.
+  void pauli_channel(const PauliChannel& ch, unsigned q0, unsigned q1) {
+    if (rep_ == Rep::DensityMatrix) {
+      pauli_channel_density(ch, q0, q1);
+      return;
+    }
+    batch::ChannelDraw d{o_.seed, first_, draw_++, {}, {}, 0};
+    double acc = 0;
+    for (unsigned c = 1; c < ch.probs.size(); ++c) {
+      if (ch.probs[c] <= 0) continue;
+      acc += ch.probs[c];
+      d.cum[d.count] = acc;
+      d.code[d.count] = static_cast<std::uint8_t>(c);
+      ++d.count;
+    }
+    batch::decide_channel(B_, d, code_.data());
+    if (ch.qubits == 1) {
+      batch::pauli1_codes(amps_.data(), B_, L_, q0, code_.data());
+    } else {
+      batch::pauli2_codes(amps_.data(), B_, L_, q0, q1, code_.data());
+    }
+  }
+
+  // BELL_PAIR a b: reset a and b to |0> (exact reset channels on a density matrix; a measurement
+  // and a flip per qubit on trajectories, one draw each), H a, CX a b (|Phi+>), then sigma_k on a
+  // with probability w_k, k = (I, X, Y, Z): X_a|Phi+> = |Psi+>, Z_a|Phi+> = |Phi->,
+  // Y_a|Phi+> = -i|Psi->, the (Phi+, Psi+, Psi-, Phi-) order of kernels/link_maps.h. The Pauli is
+  // exact on a density matrix and one draw on trajectories.
+  void bell_pair(unsigned a, unsigned b, std::span<const double> args) {
+    for (const unsigned q : {a, b}) {
+      if (rep_ == Rep::DensityMatrix) {
+        reset_channel('Z', q);
+      } else {
+        measure(PauliProduct::single('Z', q), false, 0.0, false);
+        flip_where_outcome('Z', q);
+      }
+    }
+    const std::uint32_t qa[1] = {a}, qab[2] = {a, b};
+    apply_unitary(amps_.data(), B_ * L_, GateId::H, {}, qa);
+    apply_unitary(amps_.data(), B_ * L_, GateId::CX, {}, qab);
+    if (rep_ == Rep::DensityMatrix) {
+      const std::uint32_t ba[1] = {a + n_}, bab[2] = {a + n_, b + n_};
+      apply_unitary(amps_.data(), B_ * L_, GateId::H, {}, ba, true);
+      apply_unitary(amps_.data(), B_ * L_, GateId::CX, {}, bab, true);
+    }
+    const auto w = bell_pair_weights(args);
+    PauliChannel ch;
+    ch.probs = {w[0], w[1], w[2], w[3]};
+    pauli_channel(ch, a, 0);
   }
 
   void kraus_2q(const std::vector<std::vector<cd>>& kraus, unsigned q0, unsigned q1) {

@@ -8,6 +8,8 @@
 #include <cstdio>
 #include <string>
 
+#include <fmt/format.h>
+
 namespace qw {
 namespace {
 
@@ -125,6 +127,9 @@ constexpr GateInfo kGates[] = {
     {"IDLE", GateId::IDLE, K::Noise, 1, 1, 1, 0},
     {"KRAUS1", GateId::KRAUS1, K::Noise, 1, 8, -1, 0},
     {"KRAUS2", GateId::KRAUS2, K::Noise, 2, 32, -1, 0},
+    // Noise, not Collapse: it writes no result and a density matrix runs it exactly (reset channels,
+    // then an exact Pauli channel), so the terminal-measurement analysis may treat it like noise.
+    {"BELL_PAIR", GateId::BELL_PAIR, K::Noise, 2, 1, 4, 0},
     {"DETECTOR", GateId::DETECTOR, K::Annotation, 0, 0, -1, kRecTargets},
     {"OBSERVABLE_INCLUDE", GateId::OBSERVABLE_INCLUDE, K::Annotation, 0, 1, 1,
      kRecTargets | kTargetsPauliProducts},
@@ -399,6 +404,44 @@ std::string kraus_problem(GateId id, std::span<const double> args) {
     char buf[64];
     std::snprintf(buf, sizeof buf, "%.3g", worst);
     return name + " operators are not trace preserving: sum of K^dag K differs from the identity by " + buf;
+  }
+  return "";
+}
+
+std::array<double, 4> bell_pair_weights(std::span<const double> args) {
+  if (args.size() == 4) {  // valid weights sum to 1 within 1e-9; normalised to keep the trace exact
+    const double sum = args[0] + args[1] + args[2] + args[3];
+    return {args[0] / sum, args[1] / sum, args[2] / sum, args[3] / sum};
+  }
+  const double f = args.empty() ? 1.0 : args[0];
+  return {f, (1 - f) / 3, (1 - f) / 3, (1 - f) / 3};
+}
+
+std::string bell_pair_problem(std::span<const double> args, std::size_t* bad_arg) {
+  auto fail = [&](std::size_t k, std::string what) {
+    if (bad_arg) *bad_arg = k;
+    return what;
+  };
+  if (args.size() != 1 && args.size() != 4) {
+    return fail(0, fmt::format("BELL_PAIR takes 1 argument (the fidelity F) or 4 (the weights of Phi+, "
+                               "Psi+, Psi-, Phi-), got {}", args.size()));
+  }
+  if (args.size() == 1) {
+    if (!(args[0] >= 0 && args[0] <= 1)) {
+      return fail(0, fmt::format("BELL_PAIR fidelity must be in [0, 1], got {}", args[0]));
+    }
+    return "";
+  }
+  static const char* const names[4] = {"Phi+", "Psi+", "Psi-", "Phi-"};
+  double sum = 0;
+  for (std::size_t k = 0; k < 4; ++k) {
+    if (!(args[k] >= 0 && args[k] <= 1)) {
+      return fail(k, fmt::format("BELL_PAIR weight of {} must be in [0, 1], got {}", names[k], args[k]));
+    }
+    sum += args[k];
+  }
+  if (!(std::abs(sum - 1) <= 1e-9)) {
+    return fail(0, fmt::format("BELL_PAIR weights must sum to 1, got {}", sum));
   }
   return "";
 }

@@ -1,6 +1,7 @@
 // The gate table: every instruction name the circuit formats know, with its aliases, arity and
 // kind, and the unitary action of each unitary gate. Parsers and engines both read this table.
 #pragma once
+#include <array>
 #include <complex>
 #include <cstdint>
 #include <optional>
@@ -34,6 +35,8 @@ enum class GateId : std::uint16_t {
   X_ERROR, Y_ERROR, Z_ERROR, DEPOLARIZE1, DEPOLARIZE2, PAULI_CHANNEL_1, PAULI_CHANNEL_2,
   CORRELATED_ERROR, ELSE_CORRELATED_ERROR, HERALDED_ERASE, HERALDED_PAULI_CHANNEL_1,
   I_ERROR, II_ERROR, AMPLITUDE_DAMP, PHASE_DAMP, IDLE, KRAUS1, KRAUS2,
+  // qweave: Bell-pair injection (resets its two targets, then places a Bell-diagonal pair)
+  BELL_PAIR,
   // Stim: annotations and control flow
   DETECTOR, OBSERVABLE_INCLUDE, QUBIT_COORDS, SHIFT_COORDS, TICK, REPEAT,
   COUNT_
@@ -99,6 +102,14 @@ std::vector<std::vector<std::complex<double>>> kraus_operators(GateId id, std::s
 // Why these arguments are not a valid Kraus map ("" when they are): a count that is not a multiple
 // of 8 / 32, or operators whose sum of K^dag K differs from the identity by more than 1e-9.
 std::string kraus_problem(GateId id, std::span<const double> args);
+
+// BELL_PAIR's state as weights of (Phi+, Psi+, Psi-, Phi-): one argument is a Werner pair of
+// fidelity F (F, (1-F)/3, (1-F)/3, (1-F)/3), four are the weights (divided by their sum). Weight k is the
+// probability of the Pauli sigma_k = (I, X, Y, Z) on the first qubit of |Phi+> (kernels/link_maps.h).
+std::array<double, 4> bell_pair_weights(std::span<const double> args);
+// Why these arguments are not a valid BELL_PAIR ("" when they are), and which argument is at fault
+// (*bad_arg, an index into args).
+std::string bell_pair_problem(std::span<const double> args, std::size_t* bad_arg = nullptr);
 
 // The full 2^g x 2^g matrix of a unitary gate on its group (row-major, index bit j = group qubit j),
 // built from gate_action; used by tests and the reference simulators.

@@ -156,6 +156,11 @@ class StimParser {
 
     const SourceLocation where{static_cast<std::uint32_t>(line_no_),
                                static_cast<std::uint32_t>(name_begin + 1)};
+    if (is_macro(name, "TELEPORTED_CX")) {
+      if (has_parens) fail_at(args_column, "TELEPORTED_CX takes no parenthesised arguments");
+      teleported_cx(line, i, where);
+      return;
+    }
     const GateInfo* info = find_gate(name, static_cast<int>(args.size()));
     if (!info) fail_at(name_begin, "unknown instruction " + quoted(name));
     if (info->id == GateId::REPEAT) {
@@ -176,6 +181,49 @@ class StimParser {
     frame.body.append(info->id, args, targets, where);
     const auto& ops = frame.body.instructions();
     frame.results_inside = saturating_add(frame.results_inside, results_of(frame.body, ops.back()));
+  }
+
+  static bool is_macro(std::string_view name, std::string_view macro) {
+    if (name.size() != macro.size()) return false;
+    for (std::size_t k = 0; k < name.size(); ++k) {
+      char c = name[k];
+      if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+      if (c != macro[k]) return false;
+    }
+    return true;
+  }
+
+  // TELEPORTED_CX c t a b ...: a CX from c to t through the Bell pair on (a, b), expanded here into
+  // the instructions of append_teleported_cx (groups of four targets, broadcast like a gate).
+  void teleported_cx(std::string_view line, std::size_t i, SourceLocation where) {
+    const std::vector<TargetToken> tokens = tokenize_targets(line, i);
+    for (const auto& tok : tokens) {
+      if (!tok.target.is_qubit() || tok.target.inverted() || tok.target.pauli_char()) {
+        fail(line_no_, tok.column, fmt::format("TELEPORTED_CX takes qubit targets (control, target, "
+                                               "pair qubit a, pair qubit b), got {}", quoted(tok.text)));
+      }
+    }
+    if (tokens.empty() || tokens.size() % 4 != 0) {
+      fail(line_no_, tokens.empty() ? where.column : tokens[tokens.size() - tokens.size() % 4].column,
+           fmt::format("TELEPORTED_CX needs a multiple of 4 targets (control, target, pair qubit a, "
+                       "pair qubit b), got {}", tokens.size()));
+    }
+    for (std::size_t base = 0; base < tokens.size(); base += 4) {
+      for (std::size_t a = base; a < base + 4; ++a)
+        for (std::size_t b = base; b < a; ++b)
+          if (tokens[a].target.value == tokens[b].target.value) {
+            fail(line_no_, tokens[a].column,
+                 fmt::format("TELEPORTED_CX acts on qubit {} twice in one application", tokens[a].target.value));
+          }
+      Frame& frame = stack_.back();
+      const std::size_t before = frame.body.instructions().size();
+      append_teleported_cx(frame.body, tokens[base].target.value, tokens[base + 1].target.value,
+                           tokens[base + 2].target.value, tokens[base + 3].target.value, where);
+      const auto ops = frame.body.instructions();
+      for (std::size_t k = before; k < ops.size(); ++k) {
+        frame.results_inside = saturating_add(frame.results_inside, results_of(frame.body, ops[k]));
+      }
+    }
   }
 
   // Parses "( a, b, ... )" starting at the '('; returns the index after the ')'.
@@ -220,6 +268,7 @@ class StimParser {
 
   void check_arg_count(const GateInfo& info, const std::vector<double>& args, std::size_t column) const {
     const int n = static_cast<int>(args.size());
+    if (info.id == GateId::BELL_PAIR && n != 1 && n != 4) fail_at(column, bell_pair_problem(args));
     if (n >= info.min_args && (info.max_args < 0 || n <= info.max_args)) return;
     std::string wanted;
     if (info.max_args < 0) {
@@ -252,6 +301,12 @@ class StimParser {
       case GateId::KRAUS1: case GateId::KRAUS2: {
         const std::string problem = kraus_problem(info.id, args);
         if (!problem.empty()) fail_at(columns[0], problem);
+        return;
+      }
+      case GateId::BELL_PAIR: {
+        std::size_t bad = 0;
+        const std::string problem = bell_pair_problem(args, &bad);
+        if (!problem.empty()) fail_at(columns[bad], problem);
         return;
       }
       case GateId::IDLE:
