@@ -7,6 +7,9 @@
 #include <fmt/format.h>
 
 #include "host/errors.h"
+#include "host/sharded_state.h"
+#include "kernels/rng.h"
+#include "mpi/runtime.h"
 #include "kernels/batch.h"
 #include "kernels/statevec.h"
 
@@ -795,6 +798,246 @@ std::vector<cplx> density_to_row_major(const std::vector<cplx>& mem, unsigned n)
   return out;
 }
 
+
+// ---- sharded state vector over MPI ranks -----------------------------------------------------
+
+// The second uniform of a Philox block (words 2, 3), as kernels/batch.cu draws noisy-result flips
+// and herald Paulis: the same draws as the batched engine, so a sharded run samples the same shots.
+double second_uniform(std::uint64_t seed, std::uint64_t stream, std::uint64_t draw) {
+  const auto r = philox_block(seed, stream, draw);
+  const std::uint64_t bits = (static_cast<std::uint64_t>(r.v[2]) << 32) | r.v[3];
+  return static_cast<double>(bits >> 11) * 0x1.0p-53;
+}
+
+// One shot on a sharded state; every rank runs it with the same draws (same seed, shot and draw
+// counter), so every collective call happens in the same order on every rank.
+class ShardedShot {
+ public:
+  ShardedShot(ShardedStateVector& sv, std::uint64_t seed, std::uint64_t shot) : sv_(sv), seed_(seed), shot_(shot) {}
+  std::vector<std::uint8_t> record;
+
+  void run(const Circuit& c) {
+    for (const auto& op : c.instructions()) {
+      if (op.gate == GateId::REPEAT) {
+        for (std::uint64_t r = 0; r < op.repeat_count; ++r) run(c.block(op));
+      } else {
+        step(c, op);
+      }
+    }
+  }
+
+  // Unitaries only (the deterministic part of a circuit with terminal measurements).
+  void run_unitaries(const Circuit& c) {
+    for (const auto& op : c.instructions()) {
+      if (op.gate == GateId::REPEAT) {
+        for (std::uint64_t r = 0; r < op.repeat_count; ++r) run_unitaries(c.block(op));
+      } else if (gate_info(op.gate).kind == GateKind::Unitary) {
+        step(c, op);
+      }
+    }
+  }
+
+  void step(const Circuit& c, const Instruction& op) {
+    const GateInfo& info = gate_info(op.gate);
+    const auto ts = c.targets(op);
+    const auto args = c.args(op);
+    const double flip = args.empty() ? 0.0 : args[0];
+    auto basis = [](GateId g) {
+      if (g == GateId::MX || g == GateId::MRX || g == GateId::RX) return 'X';
+      if (g == GateId::MY || g == GateId::MRY || g == GateId::RY) return 'Y';
+      return 'Z';
+    };
+    switch (op.gate) {
+      case GateId::M: case GateId::MX: case GateId::MY: case GateId::MR: case GateId::MRX:
+      case GateId::MRY: case GateId::R: case GateId::RX: case GateId::RY: {
+        const bool records = op.gate != GateId::R && op.gate != GateId::RX && op.gate != GateId::RY;
+        const bool reset = !(op.gate == GateId::M || op.gate == GateId::MX || op.gate == GateId::MY);
+        for (const Target& t : ts) {
+          const std::uint64_t d = draw_++;
+          const bool r = measure(basis(op.gate), t.value, uniform01(seed_, shot_, d));
+          if (records) {
+            bool bit = r != t.inverted();
+            if (flip > 0 && second_uniform(seed_, shot_, d) < flip) bit = !bit;
+            record.push_back(bit);
+          }
+          if (reset && r) pauli(basis(op.gate) == 'Z' ? 'X' : 'Z', t.value);
+        }
+        return;
+      }
+      case GateId::MPAD:
+        for (const Target& t : ts) {
+          const std::uint64_t d = draw_++;
+          bool bit = t.value != 0;
+          if (flip > 0 && second_uniform(seed_, shot_, d) < flip) bit = !bit;
+          record.push_back(bit);
+        }
+        return;
+      case GateId::I_ERROR: case GateId::II_ERROR: return;
+      case GateId::CORRELATED_ERROR: case GateId::ELSE_CORRELATED_ERROR: {
+        const bool is_else = op.gate == GateId::ELSE_CORRELATED_ERROR;
+        const bool allowed = !is_else || !fired_;
+        const double u = uniform01(seed_, shot_, draw_++);  // drawn whether or not it may fire
+        const bool fire = allowed && u < args[0];
+        fired_ = (is_else && fired_) || fire;
+        if (fire) {
+          for (const Target& t : ts) pauli(t.pauli_char(), t.value);
+        }
+        return;
+      }
+      case GateId::HERALDED_ERASE: case GateId::HERALDED_PAULI_CHANNEL_1: {
+        double w[4];
+        for (int k = 0; k < 4; ++k) w[k] = op.gate == GateId::HERALDED_ERASE ? args[0] / 4 : args[static_cast<std::size_t>(k)];
+        const double total = w[0] + w[1] + w[2] + w[3];
+        for (const Target& t : ts) {
+          const std::uint64_t d = draw_++;
+          const bool herald = uniform01(seed_, shot_, d) < total;
+          record.push_back(herald);
+          if (!herald) continue;
+          const double v = second_uniform(seed_, shot_, d) * total;
+          double acc = 0;
+          unsigned code = 3;
+          for (unsigned k = 0; k < 4; ++k) {
+            acc += w[k];
+            if (v < acc) { code = k; break; }
+          }
+          pauli("IXYZ"[code], t.value);
+        }
+        return;
+      }
+      case GateId::BELL_PAIR:
+        for (std::size_t i = 0; i + 1 < ts.size(); i += 2) {
+          for (const std::uint32_t q : {ts[i].value, ts[i + 1].value}) {
+            if (measure('Z', q, uniform01(seed_, shot_, draw_++))) pauli('X', q);
+          }
+          gate(GateId::H, {}, {ts[i].value});
+          gate(GateId::CX, {}, {ts[i].value, ts[i + 1].value});
+          const auto w = bell_pair_weights(args);
+          PauliChannel ch;
+          ch.probs = {w[0], w[1], w[2], w[3]};
+          pauli_channel(ch, ts[i].value, 0);
+        }
+        return;
+      default: break;
+    }
+    if (info.kind == GateKind::Unitary && info.group > 0) {
+      const unsigned g = info.group;
+      for (std::size_t i = 0; i + g <= ts.size(); i += g) {
+        bool classical = false;
+        for (unsigned j = 0; j < g; ++j) classical |= !ts[i + j].is_qubit();
+        if (!classical) {
+          std::vector<unsigned> qs;
+          for (unsigned j = 0; j < g; ++j) qs.push_back(ts[i + j].value);
+          sv_.apply_gate(op.gate, args, qs);
+          continue;
+        }
+        const Target &a = ts[i], &b = ts[i + 1];
+        const Target& ctl = a.is_qubit() ? b : a;
+        const Target& tgt = a.is_qubit() ? a : b;
+        if (!tgt.is_qubit() || ctl.is_sweep()) continue;
+        if (ctl.value == 0 || ctl.value > record.size()) {
+          throw error_at(c, op, fmt::format("rec[-{}] reaches before the first measurement", ctl.value));
+        }
+        if (!record[record.size() - ctl.value]) continue;
+        char p = 'Z';
+        if (op.gate == GateId::CX || op.gate == GateId::XCZ) p = 'X';
+        if (op.gate == GateId::CY || op.gate == GateId::YCZ) p = 'Y';
+        pauli(p, tgt.value);
+      }
+      return;
+    }
+    if (is_pauli_channel(op.gate)) {
+      const PauliChannel ch = pauli_channel_of(op.gate, args);
+      for (std::size_t i = 0; i + ch.qubits <= ts.size(); i += ch.qubits) {
+        pauli_channel(ch, ts[i].value, ch.qubits == 2 ? ts[i + 1].value : 0);
+      }
+      return;
+    }
+    if (info.kind == GateKind::Annotation) return;
+    throw error_at(c, op, fmt::format("{} is not supported on a state sharded over MPI ranks yet "
+                                      "(unitaries, Z/X/Y measurements and resets, Pauli and heralded "
+                                      "channels, BELL_PAIR are); run it on one rank", info.name));
+  }
+
+ private:
+  void gate(GateId g, std::vector<double> args, std::vector<unsigned> qs) { sv_.apply_gate(g, args, qs); }
+  void pauli(char p, unsigned q) {
+    if (p == 'X') gate(GateId::X, {}, {q});
+    if (p == 'Y') gate(GateId::Y, {}, {q});
+    if (p == 'Z') gate(GateId::Z, {}, {q});
+  }
+  // Measures qubit q in basis b: rotate to Z, measure (result 1 when u < P(1), as the batched
+  // engine), rotate back.
+  bool measure(char b, unsigned q, double u) {
+    if (b == 'X') gate(GateId::H, {}, {q});
+    if (b == 'Y') { gate(GateId::S_DAG, {}, {q}); gate(GateId::H, {}, {q}); }
+    const bool r = sv_.measure(q, u) != 0;
+    if (b == 'X') gate(GateId::H, {}, {q});
+    if (b == 'Y') { gate(GateId::H, {}, {q}); gate(GateId::S, {}, {q}); }
+    return r;
+  }
+  void pauli_channel(const PauliChannel& ch, unsigned q0, unsigned q1) {
+    const double u = uniform01(seed_, shot_, draw_++);
+    double acc = 0;
+    for (unsigned c = 1; c < ch.probs.size(); ++c) {
+      if (ch.probs[c] <= 0) continue;
+      acc += ch.probs[c];
+      if (u < acc) {
+        pauli("IXYZ"[c & 3u], q0);
+        if (ch.qubits == 2) pauli("IXYZ"[c >> 2], q1);
+        return;
+      }
+    }
+  }
+
+  ShardedStateVector& sv_;
+  std::uint64_t seed_, shot_, draw_ = 0;
+  bool fired_ = false;
+};
+
+DenseResult run_sharded(const Circuit& circuit, const DenseOptions& opt, DenseResult res) {
+  const std::uint32_t n = circuit.num_qubits();
+  TerminalAnalysis terminal(n, Rep::StateVector);
+  res.sampled_from_final_state = terminal.visit(circuit);
+  res.batch = 1;
+  if (res.sampled_from_final_state) {
+    res.state_point = "before terminal measurements";
+    ShardedStateVector sv(n);
+    ShardedShot(sv, opt.seed, 0).run_unitaries(circuit);
+    if (opt.keep_state) {
+      sv.canonicalize();
+      res.state = sv.gather_state();
+    }
+    for (std::uint32_t q = 0; q < n; ++q) {
+      if (terminal.basis[q] == 2) sv.apply_gate(GateId::S_DAG, {}, std::vector<unsigned>{q});
+      if (terminal.basis[q] == 1 || terminal.basis[q] == 2) sv.apply_gate(GateId::H, {}, std::vector<unsigned>{q});
+    }
+    const auto idx = sv.sample(opt.seed, opt.first_shot, opt.shots);
+    const std::uint64_t M = terminal.records.size();
+    std::vector<std::uint8_t> bits(opt.shots * M);
+    for (std::uint64_t s = 0; s < opt.shots; ++s)
+      for (std::uint64_t j = 0; j < M; ++j) {
+        const auto& e = terminal.records[j];
+        bits[s * M + j] = static_cast<std::uint8_t>(((idx[s] >> e.qubit) & 1u) ^ (e.inverted ? 1u : 0u));
+      }
+    pack_records(bits, opt.shots, M, 0, res.bytes_per_shot, res.measurements);
+    return res;
+  }
+  res.state_point = "end of shot 0";
+  const std::uint64_t total = std::max<std::uint64_t>(opt.shots, opt.keep_state ? 1 : 0);
+  for (std::uint64_t s = 0; s < total; ++s) {
+    ShardedStateVector sv(n);
+    ShardedShot shot(sv, opt.seed, opt.first_shot + s);
+    shot.run(circuit);
+    if (s < opt.shots) pack_records(shot.record, 1, shot.record.size(), s, res.bytes_per_shot, res.measurements);
+    if (s == 0 && opt.keep_state) {
+      sv.canonicalize();
+      res.state = sv.gather_state();
+    }
+    if (opt.progress && (s + 1) % 64 == 0) opt.progress(s + 1, opt.shots);
+  }
+  return res;
+}
+
 }  // namespace
 
 // ---- public ------------------------------------------------------------------------------------
@@ -916,7 +1159,16 @@ DenseResult run_dense(const Circuit& circuit, const DenseOptions& opt) {
   }
   const std::uint64_t avail = opt.memory_limit_bytes ? opt.memory_limit_bytes : device_available_bytes();
   const std::uint64_t need1 = dense_required_bytes(n, rep, 1);
-  if (need1 > avail) {
+  if (opt.shard) {
+    if (dm) throw InputError("--shard: density matrices are not sharded over ranks yet; run the dm engine on one rank");
+    const std::uint64_t ranks = static_cast<std::uint64_t>(mpi::size());
+    const std::uint64_t slab = segment_bytes(n, rep) / std::max<std::uint64_t>(1, ranks);
+    const std::uint64_t per_rank = slab + slab / 64 + 2 * (std::uint64_t{1} << 24) * sizeof(cplx) + (1u << 20);
+    if (per_rank > avail) {
+      throw InputError(fmt::format("a {}-qubit state over {} ranks needs {} per rank (slab {} plus exchange "
+                                   "buffers), {} available", n, ranks, gib(per_rank), gib(slab), gib(avail)));
+    }
+  } else if (need1 > avail) {
     throw InputError(fmt::format(
         "a {}-qubit {} needs {} ({} of {}-bit complex entries plus a working copy), {} available "
         "on the {} backend", n, dm ? "density matrix" : "state", gib(need1), gib(segment_bytes(n, rep)),
@@ -929,6 +1181,7 @@ DenseResult run_dense(const Circuit& circuit, const DenseOptions& opt) {
                                  opt.shots, res.num_measurements, record_bytes / 1073741824.0, gib(avail)));
   }
   res.measurements.assign(opt.shots * res.bytes_per_shot, 0);
+  if (opt.shard) return run_sharded(circuit, opt, std::move(res));
 
   TerminalAnalysis terminal(n, rep);
   const bool sampled = terminal.visit(circuit);

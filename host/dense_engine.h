@@ -28,6 +28,9 @@ struct DenseOptions {
   double t1_s = std::numeric_limits<double>::infinity();
   double t2_s = std::numeric_limits<double>::infinity();
   std::uint64_t max_batch = 0;  // shots simulated together; 0 = chosen from the memory
+  // State vector sharded over the MPI ranks (host/sharded_state.h): every rank runs every shot on
+  // its slab. Without it, ranks split the shots and each holds the whole state.
+  bool shard = false;
   // Called now and then on long runs with (shots done, shots total).
   std::function<void(std::uint64_t, std::uint64_t)> progress;
 };

@@ -54,6 +54,9 @@ void add_sim(CLI::App& app, SimArgs& a) {
   cmd->add_option("--t1", a.t1_s, "T1 of every qubit for IDLE(t), seconds")->check(CLI::PositiveNumber);
   cmd->add_option("--t2", a.t2_s, "T2 of every qubit for IDLE(t), seconds (<= 2 T1)")
       ->check(CLI::PositiveNumber);
+  cmd->add_flag("--shard", a.shard,
+                 "Under MPI: shard the state vector over the ranks (2^k ranks; the top k qubits "
+                 "global) instead of splitting the shots");
   cmd->add_option("--batch", a.batch, "Shots simulated together (default: from the memory)")
       ->check(kCount);
   cmd->add_option("--platform", a.platform,
@@ -107,6 +110,7 @@ int run_sim(const SimArgs& a) {
     circuit = models::add_platform_noise(circuit, models::load_platform(a.platform));
   }
   const auto reports = diag::parse_reports(a.reports);
+  if (a.shard && !reports.empty()) throw InputError("--report is not available with --shard yet");
   diag::check_reports(reports, circuit.num_qubits(), a.engine != "dm");
 
   std::string out_path;
@@ -134,7 +138,9 @@ int run_sim(const SimArgs& a) {
   opt.max_batch = a.batch;
   // Under MPI the ranks split the shots; each shot keeps its global index (its RNG stream), so the
   // samples do not depend on the rank count.
-  const mpi::ShotRange mine = mpi::my_shots(a.shots);
+  // Sharded: every rank takes part in every shot; rank 0 writes the rows.
+  const mpi::ShotRange mine = a.shard ? mpi::ShotRange{0, a.shots} : mpi::my_shots(a.shots);
+  opt.shard = a.shard;
   opt.shots = mine.count;
   opt.first_shot = mine.first;
   opt.seed = a.seed;
@@ -174,12 +180,17 @@ int run_sim(const SimArgs& a) {
     attrs.qubits = r.num_qubits;
     attrs.circuit = circuit.source_text;
     ResultFile file(out_path, attrs);
-    file.write_bits_rows("/measurements", r.measurements.data(), mine.first, mine.count, a.shots,
-                         r.num_measurements);
+    if (a.shard) {
+      file.write_bits("/measurements", r.measurements.data(), a.shots, r.num_measurements);
+    } else {
+      file.write_bits_rows("/measurements", r.measurements.data(), mine.first, mine.count, a.shots,
+                           r.num_measurements);
+    }
     if (a.save_state && opt.representation == Representation::DensityMatrix) {
       file.write_density(r.state.data(), std::uint64_t{1} << r.num_qubits);
     } else if (a.save_state) {
-      file.write_amplitudes(r.state.data(), r.state.size());
+      // The same shape on every rank (only rank 0 holds the data of a sharded run).
+      file.write_amplitudes(r.state.data(), std::uint64_t{1} << r.num_qubits);
     }
     file.write_summary("wall_time", seconds, "s", "wall-clock time of the run, parse to results");
     file.write_summary("sampled_from_final_state", r.sampled_from_final_state ? 1.0 : 0.0, "boolean",
@@ -192,13 +203,16 @@ int run_sim(const SimArgs& a) {
   // Rank 0 prints, with every rank's shots gathered for the histogram.
   DenseResult all;
   const DenseResult* shown = &r;
-  if (mpi::size() > 1) {
+  if (mpi::size() > 1 && !a.shard) {
     all = r;
     all.measurements = mpi::gather_to_root(r.measurements);
     shown = &all;
   }
   if (!a.quiet && mpi::rank() == 0) {
-    if (mpi::size() > 1) fmt::print("qweave: {} MPI ranks, shots split between them\n", mpi::size());
+    if (mpi::size() > 1) {
+      fmt::print("qweave: {} MPI ranks, {}\n", mpi::size(),
+                 a.shard ? "state sharded over them" : "shots split between them");
+    }
     fmt::print("qweave sim {}: {} qubits, {} measurement bits per shot, {} shots\n", a.circuit,
                r.num_qubits, r.num_measurements, a.shots);
     fmt::print("  engine {} on {} ({} precision), seed {}, {}\n", a.engine, backend_name(),

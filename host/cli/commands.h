@@ -22,6 +22,7 @@ struct SimArgs {
   double t1_s = 0;  // 0: not given (infinite)
   double t2_s = 0;
   std::uint64_t batch = 0;
+  bool shard = false;
   std::string platform;
   std::vector<std::string> reports;  // module diagnostics (docs/diagnostics.md)  // preset name or TOML file: adds its noise to the circuit
   bool quiet = false;
