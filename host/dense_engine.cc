@@ -994,6 +994,15 @@ class ShardedShot {
   bool fired_ = false;
 };
 
+// This rank's slab in the natural order (global qubits back on top), for a collective write.
+void keep_slab(ShardedStateVector& sv, DenseResult& res) {
+  sv.canonicalize();
+  res.state.resize(sv.slab_size());
+  copy_to_host(res.state.data(), sv.slab(), res.state.size() * sizeof(cplx));
+  res.state_is_slab = true;
+  res.state_first = static_cast<std::uint64_t>(mpi::rank()) * sv.slab_size();
+}
+
 DenseResult run_sharded(const Circuit& circuit, const DenseOptions& opt, DenseResult res) {
   const std::uint32_t n = circuit.num_qubits();
   TerminalAnalysis terminal(n, Rep::StateVector);
@@ -1003,10 +1012,7 @@ DenseResult run_sharded(const Circuit& circuit, const DenseOptions& opt, DenseRe
     res.state_point = "before terminal measurements";
     ShardedStateVector sv(n);
     ShardedShot(sv, opt.seed, 0).run_unitaries(circuit);
-    if (opt.keep_state) {
-      sv.canonicalize();
-      res.state = sv.gather_state();
-    }
+    if (opt.keep_state) keep_slab(sv, res);
     for (std::uint32_t q = 0; q < n; ++q) {
       if (terminal.basis[q] == 2) sv.apply_gate(GateId::S_DAG, {}, std::vector<unsigned>{q});
       if (terminal.basis[q] == 1 || terminal.basis[q] == 2) sv.apply_gate(GateId::H, {}, std::vector<unsigned>{q});
@@ -1029,10 +1035,7 @@ DenseResult run_sharded(const Circuit& circuit, const DenseOptions& opt, DenseRe
     ShardedShot shot(sv, opt.seed, opt.first_shot + s);
     shot.run(circuit);
     if (s < opt.shots) pack_records(shot.record, 1, shot.record.size(), s, res.bytes_per_shot, res.measurements);
-    if (s == 0 && opt.keep_state) {
-      sv.canonicalize();
-      res.state = sv.gather_state();
-    }
+    if (s == 0 && opt.keep_state) keep_slab(sv, res);
     if (opt.progress && (s + 1) % 64 == 0) opt.progress(s + 1, opt.shots);
   }
   return res;

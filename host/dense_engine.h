@@ -45,6 +45,10 @@ struct DenseResult {
   // matrix without feedback, the exact final state averaged over measurement outcomes and heralds;
   // otherwise shot 0's state at its end.
   std::vector<cplx> state;
+  // A sharded run (DenseOptions::shard): `state` is this rank's slab, amplitudes
+  // [state_first, state_first + state.size()) of 2^num_qubits in the natural qubit order.
+  bool state_is_slab = false;
+  std::uint64_t state_first = 0;
   bool sampled_from_final_state = false;
   std::string state_point;  // "before terminal measurements" / "end of shot 0"
   std::uint64_t batch = 1;  // shots simulated together

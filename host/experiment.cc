@@ -18,6 +18,8 @@ namespace qw {
 namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
+// bdcz: refuse chains whose every episode needs more than 2^this elementary pairs (hours per episode).
+constexpr std::int64_t kMaxLog2PairsPerEpisode = 32;
 
 enum class Type { String, Integer, Number };
 
@@ -47,6 +49,7 @@ constexpr Key kKeys[] = {
     {"link", "fibre_index", Type::Number, "fiber: refractive index (speed of light c/n)"},
     {"link", "attempt_time_s", Type::Number, "local operations of one attempt (fiber: plus the photon's flight and the herald)"},
     {"link", "segments", Type::Integer, "elementary links in the chain, joined by swapping"},
+    {"link", "protocol", Type::String, "repeater protocol: \"swap_asap\" or \"bdcz\" (nested, 2^n segments)"},
     {"link", "purification", Type::String, "\"none\", \"bbpssw\" or \"dejmps\""},
     {"link", "purification_rounds", Type::Integer, "recurrence rounds on every segment"},
     {"memory", "t1_s", Type::Number, "T1 of the memory qubits (inf: no decay)"},
@@ -209,6 +212,18 @@ Experiment parse_experiment(const std::string& text, const std::string& source_n
     r.bad("link", "segments", fmt::format("= {} must be in [1, {}]", segments, link::kMaxSegments));
   }
   e.segments = static_cast<unsigned>(segments);
+  const std::string protocol = r.string("link", "protocol", "swap_asap");
+  if (protocol == "swap_asap") {
+    e.protocol = link::Protocol::swap_asap;
+  } else if (protocol == "bdcz") {
+    e.protocol = link::Protocol::bdcz;
+    if (link::nesting_levels(e.segments) < 0) {
+      r.bad("link", "segments", fmt::format("= {} must be a power of two (1, 2, 4, ..., {}) for protocol = \"bdcz\"",
+                                            segments, link::kMaxSegments));
+    }
+  } else {
+    r.bad("link", "protocol", fmt::format("= \"{}\": use \"swap_asap\" or \"bdcz\"", protocol));
+  }
   e.attempt_time_s = r.number("link", "attempt_time_s", 0);
   if (!(e.attempt_time_s >= 0) || std::isinf(e.attempt_time_s)) {
     r.bad("link", "attempt_time_s", fmt::format("= {} must be >= 0", e.attempt_time_s));
@@ -267,6 +282,18 @@ Experiment parse_experiment(const std::string& text, const std::string& source_n
     r.bad("link", "purification_rounds", fmt::format("= {} needs a protocol: set purification = \"dejmps\" or \"bbpssw\"", rounds));
   }
   e.purification_rounds = static_cast<unsigned>(rounds);
+  if (e.protocol == link::Protocol::bdcz && e.purification != link::Purification::none) {
+    // Even when every round succeeds, a level-L pair purified r times at every level takes
+    // 2^(L + r (L + 1)) elementary pairs.
+    const int levels = link::nesting_levels(e.segments);
+    const std::int64_t log2_pairs = levels + rounds * (levels + 1);
+    if (log2_pairs > kMaxLog2PairsPerEpisode) {
+      r.bad("link", "purification_rounds",
+            fmt::format("= {} with protocol = \"bdcz\" over {} segments needs at least 2^{} elementary pairs per "
+                        "delivered pair (limit 2^{}): lower purification_rounds or segments",
+                        rounds, e.segments, log2_pairs, kMaxLog2PairsPerEpisode));
+    }
+  }
   e.memory.t1_s = r.number("memory", "t1_s", kInf);
   e.memory.t2_s = r.number("memory", "t2_s", kInf);
   e.memory.cutoff_s = r.number("memory", "cutoff_s", kInf);
@@ -306,6 +333,7 @@ LinkExperimentResult run_link_experiment(const LinkExperiment& e) {
   }
   link::ChainParams c;
   c.segments = e.segments;
+  c.protocol = e.protocol;
   c.success_probability = m.success_probability;
   c.attempt_time_s = e.source == "werner" ? e.attempt_time_s : m.attempt_time_s;
   c.segment_delay_s = models::signalling_delay_s(e.link.length_km, e.link.fibre_index);

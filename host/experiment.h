@@ -22,6 +22,7 @@ struct LinkExperiment {
   models::LinkParams link;        // one elementary link (segment) of the chain
   double total_length_km = 0;
   unsigned segments = 1;
+  link::Protocol protocol = link::Protocol::swap_asap;  // "swap_asap" | "bdcz"
   link::Purification purification = link::Purification::none;
   unsigned purification_rounds = 0;
   LocalNoise local;               // swaps and purification

@@ -339,6 +339,51 @@ void ResultFile::write_amplitudes(const cplx* amps, std::uint64_t count) {
   write_complex("/state/amplitudes", amps, count, 1);
 }
 
+void ResultFile::write_amplitudes_slab(const cplx* slab, std::uint64_t first, std::uint64_t count,
+                                       std::uint64_t total) {
+  const std::string what = "cannot write /state/amplitudes";
+  if (file_ < 0) throw std::runtime_error(path_ + ": " + what + ": file closed");
+  Handle type = complex128_type(path_);
+  const hsize_t dims[1] = {total};
+  Handle space = check(H5Screate_simple(1, dims, nullptr), H5Sclose, path_, what);
+  Handle dcpl = check(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, path_, what);
+  if (total > 0) {
+    const hsize_t chunk[1] = {std::min<std::uint64_t>(total, kAmplitudeChunk)};
+    check(H5Pset_chunk(dcpl.get(), 1, chunk), path_, what);
+  }
+  Handle lcpl = intermediate_groups_lcpl(path_);
+  Handle dset = check(H5Dcreate2(file_, "/state/amplitudes", type.get(), space.get(), lcpl.get(),
+                                 dcpl.get(), H5P_DEFAULT),
+                      H5Dclose, path_, what);
+  // Every rank writes its own slab in one collective write per round of kAmplitudeSlab elements;
+  // ranks with fewer rounds take part with an empty selection.
+  const std::uint64_t rounds = (count + kAmplitudeSlab - 1) / kAmplitudeSlab;
+  std::uint64_t all_rounds = rounds;
+  mpi::max_over_ranks(&all_rounds);
+  std::vector<Float64Pair> buffer;
+  for (std::uint64_t k = 0; k < all_rounds; ++k) {
+    const std::uint64_t start = k * kAmplitudeSlab;
+    const std::uint64_t n = start < count ? std::min(kAmplitudeSlab, count - start) : 0;
+    Handle file_space = check(H5Dget_space(dset.get()), H5Sclose, path_, what);
+    const hsize_t offset[1] = {first + start}, extent[1] = {std::max<std::uint64_t>(n, 1)};
+    Handle mem_space = check(H5Screate_simple(1, extent, nullptr), H5Sclose, path_, what);
+    if (n > 0) {
+      check(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, offset, nullptr, extent, nullptr), path_, what);
+    } else {
+      check(H5Sselect_none(file_space.get()), path_, what);
+      check(H5Sselect_none(mem_space.get()), path_, what);
+    }
+    buffer.resize(std::max<std::uint64_t>(n, 1));
+    for (std::uint64_t i = 0; i < n; ++i) {
+      buffer[i] = {static_cast<double>(slab[start + i].re), static_cast<double>(slab[start + i].im)};
+    }
+    Handle dxpl = check(H5Pcreate(H5P_DATASET_XFER), H5Pclose, path_, what);
+    mpi::hdf5_collective_transfer(dxpl.get());
+    check(H5Dwrite(dset.get(), type.get(), mem_space.get(), file_space.get(), dxpl.get(), buffer.data()),
+          path_, what);
+  }
+}
+
 void ResultFile::write_density(const cplx* rho, std::uint64_t dim) {
   write_complex("/state/density", rho, dim, dim);
 }

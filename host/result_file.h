@@ -32,6 +32,10 @@ class ResultFile {
 
   // /state/amplitudes: count complex values as the compound {r: float64, i: float64}.
   void write_amplitudes(const cplx* amps, std::uint64_t count);
+  // /state/amplitudes written by all MPI ranks together: this rank's `count` amplitudes start at
+  // index `first` of `total`. Every rank must call it (no rank gathers the whole state).
+  void write_amplitudes_slab(const cplx* slab, std::uint64_t first, std::uint64_t count,
+                             std::uint64_t total);
   // /state/density: dim x dim complex (compound {r, i}), row-major, row index = ket.
   void write_density(const cplx* rho, std::uint64_t dim);
   // dataset (e.g. "/measurements"): uint8 [shots, ceil(bits/8)], little-endian bit order inside a

@@ -1,10 +1,16 @@
-// Batched Monte-Carlo episodes of a repeater chain: `segments` elementary links generated in
-// parallel, each purified `rounds` times by recurrence (two pairs of the level below, generated one
-// after the other, the first waiting in memory; a failed round discards both and restarts the
-// level), then joined by entanglement swapping once every segment holds its pair (the earlier
-// pairs wait, decohere, and are regenerated when they exceed the cut-off). Bell-diagonal (twirled)
-// states. One thread per episode; every episode depends only on (seed, episode index).
-// Model and its choices: docs/physics.md ("Repeater chains").
+// Batched Monte-Carlo episodes of a repeater chain of `segments` elementary links, all generated in
+// parallel. Two protocols:
+//  * swap_asap: each segment's pair is purified `rounds` times by recurrence (two pairs of the
+//    round below, generated one after the other, the first waiting in memory; a failed round
+//    discards both and restarts the round), then all segments are joined by entanglement swapping
+//    once every segment holds its pair (the earlier pairs wait, decohere, and are regenerated when
+//    they exceed the cut-off).
+//  * bdcz (Briegel, Duer, Cirac & Zoller, PRL 81, 5932 (1998); Duer et al., PRA 59, 169 (1999)):
+//    2^L segments, nested. Level 0: each segment's pair purified `rounds` times; level l >= 1: two
+//    adjacent level-(l-1) pairs, produced in parallel, are swapped, and the swapped pair is purified
+//    `rounds` times at level l (classical messages across the level's span of 2^l segments).
+// Bell-diagonal (twirled) states. One thread per episode; every episode depends only on (seed,
+// episode index). Time model and its choices: docs/experiments.md ("The model of a link episode").
 #pragma once
 #include <cstdint>
 
@@ -14,16 +20,28 @@
 namespace qw::link {
 
 enum class Purification : std::uint8_t { none, bbpssw, dejmps };
+enum class Protocol : std::uint8_t { swap_asap, bdcz };
 
 inline constexpr unsigned kMaxSegments = 64;
 inline constexpr unsigned kMaxRounds = 8;
+inline constexpr unsigned kMaxLevels = 6;  // bdcz: 2^kMaxLevels = kMaxSegments
+
+// bdcz needs a power of two: the nesting level L with 2^L = segments, or -1.
+QW_HD constexpr int nesting_levels(unsigned segments) {
+  for (int l = 0; l <= static_cast<int>(kMaxLevels); ++l) {
+    if (segments == (1u << l)) return l;
+  }
+  return -1;
+}
 
 struct ChainParams {
   unsigned segments = 1;
+  Protocol protocol = Protocol::swap_asap;
   double success_probability = 1;  // per attempt of one elementary link
   double attempt_time_s = 0;       // one attempt of one elementary link, herald included
   double segment_delay_s = 0;      // classical message across one segment
   double chain_delay_s = 0;        // classical message across the whole chain (swap outcomes)
+                                   // bdcz, level l: 2^l segment_delay_s across a level-l pair's span
   BellDiagonal elementary;         // delivered by one successful attempt
   Purification purification = Purification::none;
   unsigned rounds = 0;
@@ -40,6 +58,8 @@ struct ChainOutputs {
   double* bell_diagonal = nullptr;  // [episode, 4]: Phi+, Psi+, Psi-, Phi-
 };
 
+// protocol = bdcz needs nesting_levels(segments) >= 0 (the host validates; an episode of an
+// invalid chain fails with NaN time).
 void run_chain_episodes(const ChainParams& params, std::uint64_t seed, std::uint64_t first_episode,
                         index_t count, const ChainOutputs& out);
 

@@ -74,6 +74,18 @@ ShotRange my_shots(std::uint64_t total) {
   return {edge(r), edge(r + 1) - edge(r)};
 }
 
+void max_over_ranks(std::uint64_t* value) {
+#if defined(QWEAVE_HAVE_MPI)
+  if (g_initialised && g_size > 1) {
+    unsigned long long v = *value, out = 0;
+    MPI_Allreduce(&v, &out, 1, MPI_UNSIGNED_LONG_LONG, MPI_MAX, MPI_COMM_WORLD);
+    *value = out;
+  }
+#else
+  (void)value;
+#endif
+}
+
 std::vector<std::uint8_t> gather_to_root(const std::vector<std::uint8_t>& mine) {
 #if defined(QWEAVE_HAVE_MPI)
   if (g_initialised && g_size > 1) {
@@ -166,6 +178,21 @@ void allreduce_sum(std::uint64_t* data, std::size_t count) {
   (void)data;
   (void)count;
 #endif
+}
+
+void barrier() {
+#if defined(QWEAVE_HAVE_MPI)
+  if (g_initialised && g_size > 1) MPI_Barrier(MPI_COMM_WORLD);
+#endif
+}
+
+double max_over_ranks(double mine) {
+#if defined(QWEAVE_HAVE_MPI)
+  if (g_initialised && g_size > 1) {
+    MPI_Allreduce(MPI_IN_PLACE, &mine, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
+  }
+#endif
+  return mine;
 }
 
 }  // namespace qw::mpi

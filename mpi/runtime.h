@@ -22,6 +22,9 @@ struct ShotRange {
 };
 ShotRange my_shots(std::uint64_t total);
 
+// *value <- its maximum over the ranks (unchanged on one rank).
+void max_over_ranks(std::uint64_t* value);
+
 // Concatenates every rank's bytes on rank 0, in rank order (other ranks get an empty vector).
 std::vector<std::uint8_t> gather_to_root(const std::vector<std::uint8_t>& mine);
 
@@ -39,5 +42,9 @@ void exchange_with(int partner, const void* send, void* recv, std::size_t bytes)
 std::vector<double> allgather(double mine);
 // Element-wise sum over ranks of data[0, count), in place on every rank.
 void allreduce_sum(std::uint64_t* data, std::size_t count);
+// Blocks until every rank has called it (no-op on one rank).
+void barrier();
+// The largest of every rank's value, on every rank (for collective timings).
+double max_over_ranks(double mine);
 
 }  // namespace qw::mpi

@@ -12,6 +12,7 @@
 #include "host/errors.h"
 #include "host/experiment.h"
 #include "host/result_file.h"
+#include "kernels/link_maps.h"
 
 namespace {
 using namespace qw;
@@ -114,6 +115,102 @@ TEST(LinkExperiment, FiberLinksStayBelowThePlobBound) {
   }
 }
 
+// ---- bdcz (nested purify-then-swap) -----------------------------------------------------------
+
+TEST(LinkExperiment, BdczTwoSegmentsWithoutPurificationIsOneSwap) {
+  for (double f : {0.9, 0.75}) {
+    const auto r = run({"link.protocol=\"bdcz\"", "link.success_probability=1", "link.segments=2",
+                        "link.fidelity=" + std::to_string(f), "experiment.episodes=100"});
+    const double want = f * f + (1 - f) * (1 - f) / 3;
+    for (double x : r.fidelity) EXPECT_NEAR(x, want, 1e-12);
+    EXPECT_EQ(r.failed_episodes, 0u);
+  }
+}
+
+TEST(LinkExperiment, BdczNestsSwapAndDejmpsLevelByLevel) {
+  // One DEJMPS round at every level of a 4-segment chain, p = 1, no memory decay: every episode
+  // ends in the same state whatever rounds failed, the closed-form nesting of the maps.
+  for (double f : {0.8, 0.9}) {
+    for (unsigned segments : {2u, 4u, 8u}) {
+      const auto r = run({"link.protocol=\"bdcz\"", "link.success_probability=1",
+                          "link.segments=" + std::to_string(segments), "link.fidelity=" + std::to_string(f),
+                          "link.purification=\"dejmps\"", "link.purification_rounds=1", "experiment.episodes=200"});
+      BellDiagonal level = dejmps(werner(f), werner(f)).state;  // level 0
+      for (unsigned span = 2; span <= segments; span *= 2) {
+        const BellDiagonal swapped = swap(level, level).state;
+        level = dejmps(swapped, swapped).state;
+      }
+      EXPECT_EQ(r.failed_episodes, 0u);
+      for (std::size_t i = 0; i < r.fidelity.size(); ++i) {
+        for (int k = 0; k < 4; ++k) ASSERT_NEAR(r.bell_diagonal[4 * i + k], level[k], 1e-12) << segments << " " << k;
+      }
+      // Purification fails sometimes: more than the 2 x segments x 2^levels elementary pairs of a
+      // run in which every round succeeds, on average.
+      const double levels = std::log2(static_cast<double>(segments));
+      EXPECT_GT(r.attempts_mean, segments * std::pow(2.0, levels + 1)) << segments;
+    }
+  }
+}
+
+TEST(LinkExperiment, BdczAndSwapAsapAgreeWithoutPurificationAndDecay) {
+  for (unsigned segments : {1u, 2u, 4u, 16u, 64u}) {
+    const std::vector<std::string> base = {"link.segments=" + std::to_string(segments), "link.fidelity=0.97",
+                                           "link.success_probability=0.3", "experiment.episodes=300",
+                                           "noise.two_qubit_depolarising=0.01", "noise.readout_error=0.002"};
+    auto with = [&](const char* protocol) {
+      auto s = base;
+      s.push_back(std::string("link.protocol=\"") + protocol + "\"");
+      return run(s);
+    };
+    const auto a = with("swap_asap"), b = with("bdcz");
+    // The swap composition is a convolution of Pauli frames: the order of the swaps does not matter.
+    for (std::size_t i = 0; i < a.fidelity.size(); ++i) {
+      for (int k = 0; k < 4; ++k) ASSERT_NEAR(a.bell_diagonal[4 * i + k], b.bell_diagonal[4 * i + k], 1e-12);
+    }
+    // Both generate every segment once from t = 0 and swap when the slowest is ready (no cut-off):
+    // the same draws, the same times.
+    for (std::size_t i = 0; i < a.time_s.size(); ++i) {
+      EXPECT_EQ(a.attempts[i], b.attempts[i]);
+      EXPECT_NEAR(a.time_s[i], b.time_s[i], 1e-15 + 1e-12 * a.time_s[i]);
+    }
+  }
+}
+
+TEST(LinkExperiment, BdczTimeModel) {
+  // p = 1, attempt time T, 40 km in 4 segments (werner source: length only sets the delays).
+  const double T = 1e-5, d = 10.0e3 / (299792458.0 / 1.44);  // one segment's one-way delay
+  const std::vector<std::string> base = {"link.protocol=\"bdcz\"", "link.success_probability=1",
+                                         "link.segments=4", "link.length_km=40", "link.fidelity=1",
+                                         "link.attempt_time_s=1e-5", "experiment.episodes=20"};
+  // No purification: every segment at T, the swaps at once, the outcomes across the chain (4d).
+  const auto r0 = run(base);
+  for (double t : r0.time_s) EXPECT_NEAR(t, T + 4 * d, 1e-15);
+  // One round per level with perfect pairs (always succeeds): a level-l round takes two level-l
+  // pairs one after the other plus an exchange across 2^l segments; a level-l swap waits for the
+  // outcome to cross 2^l segments. dur(0) = 2T + d, dur(1) = 2 (dur(0) + 2d) + 2d,
+  // dur(2) = 2 (dur(1) + 4d) + 4d = 8T + 28d.
+  auto with_rounds = base;
+  with_rounds.push_back("link.purification=\"dejmps\"");
+  with_rounds.push_back("link.purification_rounds=1");
+  const auto r1 = run(with_rounds);
+  for (double t : r1.time_s) EXPECT_NEAR(t, 8 * T + 28 * d, 1e-14);
+  for (auto a : r1.attempts) EXPECT_EQ(a, 32u);  // 4 segments x 2 pairs x 2 x 2
+  // Cut-offs bound every wait: with memory decay the fidelity never drops below the floor of two
+  // qubits dephasing for the cut-off at each of the levels' waits, and nothing fails.
+  auto slow = base;
+  slow.push_back("link.success_probability=0.05");
+  slow.push_back("memory.t2_s=0.01");
+  slow.push_back("memory.cutoff_s=2e-4");
+  slow.push_back("experiment.episodes=2000");
+  const auto rc = run(slow);
+  EXPECT_EQ(rc.failed_episodes, 0u);
+  const double one = (1 + std::exp(-2 * 2e-4 / 0.01)) / 2;  // one pair dephased for the cut-off
+  // Three swaps, each input dephased at most once (the later pair of each swap does not wait):
+  // composing Z-only errors, the worst case is 4 pairs each flipped with probability (1 - one).
+  const double q = 1 - one, worst = (1 + std::pow(1 - 2 * q, 4)) / 2;
+  for (double f : rc.fidelity) EXPECT_GE(f, worst - 1e-12);
+}
+
 std::string error_of(const std::string& text, const std::vector<std::string>& sets = {}) {
   try {
     parse_experiment(text, "e.toml", sets);
@@ -138,6 +235,17 @@ TEST(LinkExperiment, BadInputNamesFileLineAndNumbers) {
   EXPECT_NE(error_of(head, {"link.length_km=abc"}).find("--set link.length_km=abc"), std::string::npos);
   EXPECT_NE(error_of(head + "source = \"laser\"\n").find("use \"werner\" or \"fiber\""), std::string::npos);
   EXPECT_NE(error_of("[experiment]\nkind = \"memory\"\n").find("only \"link\" experiments"), std::string::npos);
+  EXPECT_EQ(error_of(head + "protocol = \"bdcz\"\nsegments = 3\n"),
+            "e.toml:5:12: link.segments = 3 must be a power of two (1, 2, 4, ..., 64) for protocol = \"bdcz\"");
+  EXPECT_EQ(error_of(head + "protocol = \"bdzc\"\n"), "e.toml:4:12: link.protocol = \"bdzc\": use \"swap_asap\" or \"bdcz\"");
+  EXPECT_NE(error_of(head + "protocol = \"bdcz\"\nsegments = 64\npurification = \"dejmps\"\npurification_rounds = 4\n")
+                .find("e.toml:7:23: link.purification_rounds = 4 with protocol = \"bdcz\" over 64 segments needs at least "
+                      "2^34 elementary pairs"),
+            std::string::npos);
+  EXPECT_EQ(error_of(head + "protocol = \"bdcz\"\nsegments = 64\npurification = \"dejmps\"\npurification_rounds = 3\n"),
+            "no error");
+  EXPECT_NE(error_of(head + "segments = 6\n", {"link.protocol=\"bdcz\""}).find("link.segments = 6 must be a power of two"),
+            std::string::npos);
 }
 
 TEST(LinkExperiment, ResultFileHasTheLinkDatasetsAndSummaries) {
@@ -173,7 +281,7 @@ TEST(LinkExperiment, DocsListEveryKey) {
   const std::string doc = ss.str();
   for (const char* k : {"kind", "episodes", "seed", "name", "source", "fidelity", "success_probability", "scheme",
                         "length_km", "attenuation_db_per_km", "efficiency", "visibility", "dark_count_probability",
-                        "bright_state_alpha", "fibre_index", "attempt_time_s", "segments", "purification",
+                        "bright_state_alpha", "fibre_index", "attempt_time_s", "segments", "protocol", "purification",
                         "purification_rounds", "t1_s", "t2_s", "cutoff_s", "two_qubit_depolarising", "readout_error"}) {
     EXPECT_NE(doc.find(std::string("`") + k + "`"), std::string::npos) << k;
   }

@@ -45,8 +45,8 @@ int run_run(const RunArgs& a) {
     file.close();
   }
   if (!a.quiet && mpi::rank() == 0) {
-    fmt::print("qweave run {}: link '{}', {} episodes, {} segment{}, purification {} x{}\n", a.file, e.name,
-               e.episodes, e.segments, e.segments == 1 ? "" : "s",
+    fmt::print("qweave run {}: link '{}', {} episodes, {} segment{} ({}), purification {} x{}\n", a.file,
+               e.name, e.episodes, e.segments, e.segments == 1 ? "" : "s", e.protocol == link::Protocol::bdcz ? "bdcz" : "swap_asap",
                e.purification == link::Purification::none ? "none"
                : e.purification == link::Purification::dejmps ? "dejmps" : "bbpssw",
                e.purification_rounds);

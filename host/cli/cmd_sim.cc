@@ -188,8 +188,9 @@ int run_sim(const SimArgs& a) {
     }
     if (a.save_state && opt.representation == Representation::DensityMatrix) {
       file.write_density(r.state.data(), std::uint64_t{1} << r.num_qubits);
+    } else if (a.save_state && r.state_is_slab) {
+      file.write_amplitudes_slab(r.state.data(), r.state_first, r.state.size(), std::uint64_t{1} << r.num_qubits);
     } else if (a.save_state) {
-      // The same shape on every rank (only rank 0 holds the data of a sharded run).
       file.write_amplitudes(r.state.data(), std::uint64_t{1} << r.num_qubits);
     }
     file.write_summary("wall_time", seconds, "s", "wall-clock time of the run, parse to results");
