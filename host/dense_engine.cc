@@ -11,6 +11,7 @@
 #include "kernels/rng.h"
 #include "mpi/runtime.h"
 #include "kernels/batch.h"
+#include "kernels/config.h"
 #include "kernels/statevec.h"
 
 namespace qw {
@@ -21,6 +22,13 @@ using Rep = Representation;
 using cd = std::complex<double>;
 
 std::string gib(std::uint64_t bytes) { return fmt::format("{:.1f} GiB", bytes / 1073741824.0); }
+
+std::string human(std::uint64_t bytes) {
+  if (bytes >= (std::uint64_t{1} << 30)) return gib(bytes);
+  if (bytes >= (std::uint64_t{1} << 20)) return fmt::format("{:.1f} MiB", bytes / 1048576.0);
+  if (bytes >= 1024) return fmt::format("{:.1f} KiB", bytes / 1024.0);
+  return fmt::format("{} B", bytes);
+}
 
 InputError error_at(const Circuit& c, const Instruction& op, const std::string& what) {
   return InputError(c.source_name, op.where.line, op.where.column, what);
@@ -1136,6 +1144,75 @@ std::uint64_t dense_required_bytes(std::uint32_t n, Rep rep, std::uint64_t batch
   const std::uint64_t entries = seg / sizeof(cplx);
   // batch segments + the prefix state + reduction scratch (1/128 of the entries, twice).
   return seg * (batch + 1) + entries / 128 * 8 * 2 * std::max<std::uint64_t>(1, batch) + (1u << 20);
+}
+
+namespace {
+// Gates on the given qubits that are not diagonal (each may need an exchange when sharded).
+std::uint64_t non_diagonal_gates_on(const Circuit& c, std::uint32_t first_global) {
+  std::uint64_t k = 0;
+  for (const auto& op : c.instructions()) {
+    if (op.gate == GateId::REPEAT) {
+      k += op.repeat_count * non_diagonal_gates_on(c.block(op), first_global);
+      continue;
+    }
+    const GateInfo& info = gate_info(op.gate);
+    if (info.kind == GateKind::Annotation) continue;
+    bool diagonal = false;
+    if (info.kind == GateKind::Unitary && info.group > 0) {
+      const auto form = gate_action(op.gate, c.args(op)).form;
+      diagonal = form == GateAction::Form::Diagonal1 || form == GateAction::Form::Diagonal2 ||
+                 op.gate == GateId::Z || op.gate == GateId::CZ || op.gate == GateId::CCZ;
+    }
+    if (diagonal) continue;
+    for (const Target& t : c.targets(op)) {
+      if (t.is_qubit() && !t.is_combiner() && t.value >= first_global) ++k;
+    }
+  }
+  return k;
+}
+}  // namespace
+
+std::string dense_plan(const Circuit& circuit, const DenseOptions& opt) {
+  const Rep rep = opt.representation;
+  const bool dm = rep == Rep::DensityMatrix;
+  const std::uint32_t n = circuit.num_qubits();
+  const std::uint64_t ranks = static_cast<std::uint64_t>(mpi::size());
+  const std::uint64_t avail = opt.memory_limit_bytes ? opt.memory_limit_bytes : device_available_bytes();
+  std::string out = fmt::format("plan: {} qubits, {} ({} precision), backend {}, {} rank{}\n", n,
+                                dm ? "density matrix" : "state vector", kPrecisionName, backend_name(),
+                                ranks, ranks == 1 ? "" : "s");
+  const std::uint64_t seg = n <= (dm ? 31u : 62u) ? segment_bytes(n, rep) : ~std::uint64_t{0};
+  out += fmt::format("  state: {} ({} entries of {} bytes)\n", human(seg), seg / sizeof(cplx), sizeof(cplx));
+  TerminalAnalysis terminal(n, rep);
+  const bool sampled = terminal.visit(circuit);
+  if (opt.shard) {
+    unsigned k = 0;
+    while ((std::uint64_t{1} << k) < ranks) ++k;
+    if ((std::uint64_t{1} << k) != ranks) {
+      out += fmt::format("  sharded: impossible: {} ranks is not a power of two\n", ranks);
+      return out;
+    }
+    const std::uint64_t slab = seg >> k;
+    const std::uint64_t chunk = std::min<std::uint64_t>(slab / 2 / sizeof(cplx), std::uint64_t{1} << 24) * sizeof(cplx);
+    out += fmt::format("  sharded over {} ranks: slab {} per rank, exchange buffers 2 x {}\n", ranks, human(slab), human(chunk));
+    if (k > 0) {
+      out += fmt::format("  global qubits: {}-{} (the top {}); local: 0-{}\n", n - k, n - 1, k, n - k - 1);
+      const std::uint64_t g = non_diagonal_gates_on(circuit, n - k);
+      out += fmt::format("  gates on global qubits that are not diagonal: {}; each may exchange half a slab "
+                         "({}) with the partner rank, fewer with the lazy layout\n", g, human(slab / 2));
+    }
+    out += fmt::format("  memory per rank: {} needed, {} available{}\n", human(slab + slab / 64 + 2 * chunk),
+                       human(avail), slab + slab / 64 + 2 * chunk > avail ? "  -- DOES NOT FIT" : "");
+  } else {
+    const std::uint64_t need = dense_required_bytes(n, rep, 1);
+    out += fmt::format("  every rank holds the whole {}; shots split between {} rank{}\n",
+                       dm ? "density matrix" : "state", ranks, ranks == 1 ? "" : "s");
+    out += fmt::format("  memory per rank: {} needed (state, working copy, scratch), {} available{}\n",
+                       human(need), human(avail), need > avail ? "  -- DOES NOT FIT" : "");
+  }
+  out += sampled ? "  shots: all measurements terminal: one run, every shot sampled from the final state\n"
+                 : "  shots: run one by one (mid-circuit measurement, feedback or noise), in batches\n";
+  return out;
 }
 
 DenseResult run_dense(const Circuit& circuit, const DenseOptions& opt) {

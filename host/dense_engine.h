@@ -61,6 +61,11 @@ std::uint64_t dense_required_bytes(std::uint32_t num_qubits, Representation rep,
 // coherence times, a state that does not fit: "needs 64.0 GiB, 23.1 GiB available").
 DenseResult run_dense(const Circuit& circuit, const DenseOptions& options);
 
+// What run_dense would do, without running: representation, memory per rank against what is
+// available, how shots are run (sampled / batches of B / sharded) and, sharded, the global qubits
+// and the exchanges the circuit's gates on them can cause. For `qweave sim --dry-run`.
+std::string dense_plan(const Circuit& circuit, const DenseOptions& options);
+
 // Backwards-compatible names for the state-vector engine.
 using SvOptions = DenseOptions;
 using SvResult = DenseResult;

@@ -203,6 +203,17 @@ TEST_F(Cli, PlatformAndReportErrorsExitTwo) {
   EXPECT_EQ(r.status, 0) << r.out;
 }
 
+TEST_F(Cli, DryRunPrintsThePlanAndRunsNothing) {
+  const std::string big = write("big.stim", "H 45\nM 45\n");
+  const std::string out = (dir / "plan.h5").string();
+  const CmdResult r = run("sim " + big + " --dry-run -o " + out);
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("plan: 46 qubits, state vector"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("state: 1048576.0 GiB"), std::string::npos) << r.out;  // 2^46 x 16 bytes
+  EXPECT_NE(r.out.find("DOES NOT FIT"), std::string::npos) << r.out;
+  EXPECT_FALSE(fs::exists(out));
+}
+
 TEST_F(Cli, VersionAndFormatOverride) {
   CmdResult r = run("--version");
   EXPECT_EQ(r.status, 0);

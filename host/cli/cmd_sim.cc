@@ -54,6 +54,8 @@ void add_sim(CLI::App& app, SimArgs& a) {
   cmd->add_option("--t1", a.t1_s, "T1 of every qubit for IDLE(t), seconds")->check(CLI::PositiveNumber);
   cmd->add_option("--t2", a.t2_s, "T2 of every qubit for IDLE(t), seconds (<= 2 T1)")
       ->check(CLI::PositiveNumber);
+  cmd->add_flag("--dry-run", a.dry_run,
+                 "Print the plan (memory per rank, global qubits, how shots run) and stop");
   cmd->add_flag("--shard", a.shard,
                  "Under MPI: shard the state vector over the ranks (2^k ranks; the top k qubits "
                  "global) instead of splitting the shots");
@@ -104,6 +106,7 @@ void print_histogram(const DenseResult& r, std::uint64_t shots) {
 
 int run_sim(const SimArgs& a) {
   const auto t0 = std::chrono::steady_clock::now();
+  const bool dry = a.dry_run;
   if (a.threads > 0) omp_set_num_threads(a.threads);
   Circuit circuit = read_circuit_file(a.circuit, format_from_name(a.format));
   if (!a.platform.empty()) {
@@ -114,7 +117,7 @@ int run_sim(const SimArgs& a) {
   diag::check_reports(reports, circuit.num_qubits(), a.engine != "dm");
 
   std::string out_path;
-  if (!a.no_output) {
+  if (!a.no_output && !dry) {
     out_path = a.output.empty()
                    ? std::filesystem::path(a.circuit).stem().string() + ".h5"
                    : a.output;
@@ -155,6 +158,10 @@ int run_sim(const SimArgs& a) {
     fmt::print(stderr, "{}qweave: {}/{} shots{}", tty ? "\r" : "", done, total, tty ? "" : "\n");
   };
 
+  if (dry) {
+    if (mpi::rank() == 0) fmt::print("{}", dense_plan(circuit, opt));
+    return kExitOk;
+  }
   const DenseResult r = run_dense(circuit, opt);
   std::vector<diag::ReportValue> report_values;
   if (!reports.empty()) {

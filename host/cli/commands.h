@@ -23,6 +23,7 @@ struct SimArgs {
   double t2_s = 0;
   std::uint64_t batch = 0;
   bool shard = false;
+  bool dry_run = false;
   std::string platform;
   std::vector<std::string> reports;  // module diagnostics (docs/diagnostics.md)  // preset name or TOML file: adds its noise to the circuit
   bool quiet = false;
