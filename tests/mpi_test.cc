@@ -121,7 +121,7 @@ TEST_F(Mpi, ShardedStateGivesTheSingleRankAmplitudesAndShots) {
   const auto want = read_amplitudes(ref);
   const auto want_shots = read(ref).measurements;
   ASSERT_EQ(want.size(), 2u << 12);
-  for (int np : {2, 4}) {
+  for (int np : {2, 4, 8}) {
     const std::string out = (dir / ("sharded" + std::to_string(np) + ".h5")).string();
     ASSERT_EQ(run("-np " + std::to_string(np) + " " + QWEAVE_BINARY + " sim " + qft +
                   " --shard --save-state --shots 5000 --seed 4 -q -o " + out, &text), 0) << text;
