@@ -410,6 +410,7 @@ void write_link_experiment(ResultFile& f, const LinkExperiment& e, const LinkExp
                   "(werner source: eta = success probability); Pirandola et al., Nat. Commun. 8, 15043 (2017)");
   f.write_summary("success_probability", r.success_probability, "", "success probability of one elementary attempt");
   f.write_summary("elementary_fidelity", r.elementary_fidelity, "", "fidelity of a fresh elementary pair");
+  f.write_summary("attempt_time_s", r.attempt_time_s, "s", "one elementary attempt, herald included");
 }
 
 }  // namespace qw

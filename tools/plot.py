@@ -1,0 +1,204 @@
+#!/usr/bin/env python3
+"""Plots of qweave result files.
+
+  tools/plot.py rate-vs-distance F1.h5 [F2.h5 ...] [-o out.png] [--channel-uses-per-s R]
+
+rate-vs-distance: one point per link result file (written by `qweave run` for kind = "link"):
+  * top panel: delivered pair rate /summary/rate_hz against the total distance (the experiment's
+    link.length_km), with the repeaterless PLOB bound in pairs per second;
+  * bottom panel: mean fidelity /summary/fidelity_mean (error bars: fidelity_standard_error).
+Files are grouped into one line per configuration (source, scheme, segments, purification and
+rounds, memory cut-off), sorted by distance. The distance and the configuration come from the
+`config` attribute: the experiment TOML with its --set overrides appended as "# --set k=v" comments.
+
+PLOB in pairs per second. The file holds plob_bound = -log2(1 - eta), ebit per channel use, for the
+transmissivity eta of the whole distance (Pirandola et al., Nat. Commun. 8, 15043 (2017)). A
+channel use is one optical mode sent through the whole distance; the bound per second is
+plob_bound x (channel uses per second). Two clocks are drawn, both from what the file holds:
+  * dashed, "source clock": channel uses per second = 1 / link.attempt_time_s, the configured time
+    of the nodes' local operations per attempt. A direct, repeaterless link with the same hardware
+    can send one mode per such period without waiting for a herald (the photons are pipelined), so
+    the flight time is not charged to it: the most favourable bound for the direct link, and the
+    one a repeater has to beat to claim an advantage;
+  * dotted, "heralded direct link": 1 / (link.attempt_time_s + L n / c), the attempt time qweave
+    itself charges a single segment of the whole length L (local operations plus the photon's
+    flight to the midpoint and the herald's return; n = link.fibre_index, default 1.44), i.e. a
+    direct link that waits for each herald before the next attempt.
+--channel-uses-per-s R replaces both by one curve at a clock of R. For a werner source plob_bound
+is computed from its success probability (docs/experiments.md), not from a fibre.
+"""
+import argparse
+import math
+import re
+import sys
+
+try:
+    import tomllib
+except ImportError:  # Python < 3.11
+    tomllib = None
+
+
+def parse_config(text):
+    """The experiment TOML with the '# --set table.key=value' overrides applied."""
+    if tomllib is None:
+        sys.exit("plot.py: needs Python >= 3.11 (tomllib) to read the config attribute")
+    cfg = tomllib.loads(text)
+    for m in re.finditer(r"^# --set ([A-Za-z0-9_.]+)=(.*)$", text, re.MULTILINE):
+        key, value = m.group(1), m.group(2).strip()
+        try:
+            v = tomllib.loads("v = " + value)["v"]
+        except tomllib.TOMLDecodeError:
+            v = value
+        table = cfg
+        parts = key.split(".")
+        for p in parts[:-1]:
+            table = table.setdefault(p, {})
+        table[parts[-1]] = v
+    return cfg
+
+
+def read_link_file(path):
+    import h5py
+
+    with h5py.File(path, "r") as f:
+        if f.attrs.get("format") != "qweave/1":
+            sys.exit(f"plot.py: {path}: not a qweave/1 result file")
+        if not f.attrs.get("complete", 0):
+            print(f"plot.py: warning: {path}: the run did not finish cleanly", file=sys.stderr)
+        text = f.attrs.get("config", "")
+        if isinstance(text, bytes):
+            text = text.decode()
+        if not text:
+            sys.exit(f"plot.py: {path}: no config attribute (not a link experiment)")
+        cfg = parse_config(text)
+        if cfg.get("experiment", {}).get("kind") != "link":
+            sys.exit(f"plot.py: {path}: experiment kind is not \"link\"")
+        s = {}
+        for name in ("rate_hz", "plob_bound", "fidelity_mean", "fidelity_standard_error",
+                     "success_probability", "time_mean_s"):
+            key = "/summary/" + name
+            s[name] = float(f[key][()]) if key in f else math.nan
+    link = cfg.get("link", {})
+    memory = cfg.get("memory", {})
+    return {
+        "path": path,
+        "length_km": float(link.get("length_km", 0.0)),
+        "attempt_time_s": float(link.get("attempt_time_s", 0.0)),
+        "source": link.get("source", "werner"),
+        "scheme": link.get("scheme", "double_click"),
+        "segments": int(link.get("segments", 1)),
+        "purification": link.get("purification", "none"),
+        "rounds": int(link.get("purification_rounds", 0)),
+        "cutoff_s": memory.get("cutoff_s", math.inf),
+        "attenuation": float(link.get("attenuation_db_per_km", 0.2)),
+        "fibre_index": float(link.get("fibre_index", 1.44)),
+        **s,
+    }
+
+
+def series_key(r):
+    return (r["source"], r["scheme"] if r["source"] == "fiber" else "", r["segments"],
+            r["purification"], r["rounds"], r["cutoff_s"])
+
+
+def series_label(key):
+    source, scheme, segments, purification, rounds, cutoff = key
+    parts = [f"{segments} segment" + ("s" if segments != 1 else "")]
+    if purification != "none" and rounds > 0:
+        parts.append(f"{rounds}x {purification.upper()}")
+    else:
+        parts.append("no purification")
+    parts.append(scheme.replace("_", "-") if source == "fiber" else "werner source")
+    if isinstance(cutoff, (int, float)) and math.isfinite(cutoff):
+        parts.append(f"cut-off {cutoff * 1e3:g} ms")
+    return ", ".join(parts)
+
+
+def rate_vs_distance(args):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = [read_link_file(p) for p in args.files]
+    groups = {}
+    for r in rows:
+        groups.setdefault(series_key(r), []).append(r)
+
+    fig, (ax_rate, ax_fid) = plt.subplots(2, 1, figsize=(6.4, 6.4), sharex=True, dpi=args.dpi)
+    markers = "osD^v<>"
+    for i, (key, rs) in enumerate(sorted(groups.items(), key=lambda kv: str(kv[0]))):
+        rs.sort(key=lambda r: r["length_km"])
+        x = [r["length_km"] for r in rs]
+        label = series_label(key)
+        ax_rate.plot(x, [r["rate_hz"] for r in rs], marker=markers[i % len(markers)], ms=4, label=label)
+        ax_fid.errorbar(x, [r["fidelity_mean"] for r in rs],
+                        yerr=[r["fidelity_standard_error"] for r in rs],
+                        marker=markers[i % len(markers)], ms=4, capsize=2, label=label)
+
+    # PLOB: one curve per clock and loss (usually one pair of curves for all files).
+    c_km_per_s = 299792.458
+    plob = {}
+    for r in rows:
+        if args.channel_uses_per_s is not None:
+            clocks = [("given clock", args.channel_uses_per_s)]
+        else:
+            if not r["attempt_time_s"] > 0:
+                sys.exit(f"plot.py: {r['path']}: link.attempt_time_s is 0; give --channel-uses-per-s")
+            flight = r["length_km"] * r["fibre_index"] / c_km_per_s if r["source"] == "fiber" else 0.0
+            clocks = [("source clock", 1.0 / r["attempt_time_s"]),
+                      ("heralded direct link", 1.0 / (r["attempt_time_s"] + flight))]
+        for name, uses in clocks:
+            loss = (r["attenuation"], r["attempt_time_s"]) if r["source"] == "fiber" else r["path"]
+            k = (name, r["source"], loss)
+            plob.setdefault(k, {})[r["length_km"]] = (r["plob_bound"] * uses, uses)
+    for k, pts in sorted(plob.items(), key=lambda kv: str(kv[0])):
+        xs = sorted(pts)
+        name = k[0]
+        if name == "source clock":
+            label, style = f"PLOB, source clock ({pts[xs[0]][1]:.3g} uses/s)", "k--"
+        elif name == "heralded direct link":
+            label, style = "PLOB, heralded direct link (1 use per attempt + L/c)", "k:"
+        else:
+            label, style = f"PLOB ({pts[xs[0]][1]:.3g} uses/s)", "k--"
+        ax_rate.plot(xs, [pts[x][0] for x in xs], style, lw=1.2, label=label)
+
+    ax_rate.set_yscale("log")
+    ax_rate.set_ylabel("delivered pairs per second")
+    ax_rate.grid(True, which="both", alpha=0.3)
+    ax_rate.legend(fontsize=7)
+    ax_rate.set_title("Entanglement distribution: rate and fidelity vs distance", fontsize=10)
+    ax_fid.set_xlabel("total distance (km)")
+    ax_fid.set_ylabel("mean fidelity  ⟨Φ+|ρ|Φ+⟩")
+    ax_fid.grid(True, alpha=0.3)
+    ax_fid.legend(fontsize=7)
+    fig.tight_layout()
+    if args.output:
+        fig.savefig(args.output)
+        print(f"wrote {args.output}")
+    else:
+        plt.show()
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(
+        prog="plot.py", description="Plots of qweave result files (HDF5, docs/hdf5.md).",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    p = sub.add_parser(
+        "rate-vs-distance", help="delivered rate (with the PLOB bound) and fidelity vs distance",
+        description=__doc__.split("rate-vs-distance:", 1)[1].strip(),
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("files", nargs="+", metavar="FILE.h5", help="link result files, one point each")
+    p.add_argument("-o", "--output", metavar="OUT.png", help="write the figure here (default: show it)")
+    p.add_argument("--channel-uses-per-s", type=float, default=None, metavar="R",
+                   help="channel uses per second for the PLOB bound in pairs/s (default: two "
+                        "curves, 1 / link.attempt_time_s and 1 / (link.attempt_time_s + L n / c))")
+    p.add_argument("--dpi", type=int, default=100, help="resolution of the saved figure (default 100)")
+    p.set_defaults(run=rate_vs_distance)
+    args = parser.parse_args(argv)
+    args.run(args)
+
+
+if __name__ == "__main__":
+    main()
