@@ -1243,10 +1243,11 @@ DenseResult run_dense(const Circuit& circuit, const DenseOptions& opt) {
     if (dm) throw InputError("--shard: density matrices are not sharded over ranks yet; run the dm engine on one rank");
     const std::uint64_t ranks = static_cast<std::uint64_t>(mpi::size());
     const std::uint64_t slab = segment_bytes(n, rep) / std::max<std::uint64_t>(1, ranks);
-    const std::uint64_t per_rank = slab + slab / 64 + 2 * (std::uint64_t{1} << 24) * sizeof(cplx) + (1u << 20);
+    const std::uint64_t chunk = std::min<std::uint64_t>(slab / 2, (std::uint64_t{1} << 24) * sizeof(cplx));
+    const std::uint64_t per_rank = slab + slab / 64 + 2 * chunk + (1u << 20);
     if (per_rank > avail) {
       throw InputError(fmt::format("a {}-qubit state over {} ranks needs {} per rank (slab {} plus exchange "
-                                   "buffers), {} available", n, ranks, gib(per_rank), gib(slab), gib(avail)));
+                                   "buffers), {} available", n, ranks, human(per_rank), human(slab), human(avail)));
     }
   } else if (need1 > avail) {
     throw InputError(fmt::format(

@@ -74,6 +74,20 @@ ShotRange my_shots(std::uint64_t total) {
   return {edge(r), edge(r + 1) - edge(r)};
 }
 
+int ranks_on_this_node() {
+#if defined(QWEAVE_HAVE_MPI)
+  if (g_initialised && g_size > 1) {
+    MPI_Comm node;
+    MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, g_rank, MPI_INFO_NULL, &node);
+    int n = 1;
+    MPI_Comm_size(node, &n);
+    MPI_Comm_free(&node);
+    return n;
+  }
+#endif
+  return 1;
+}
+
 void max_over_ranks(std::uint64_t* value) {
 #if defined(QWEAVE_HAVE_MPI)
   if (g_initialised && g_size > 1) {

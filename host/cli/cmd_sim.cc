@@ -113,7 +113,6 @@ int run_sim(const SimArgs& a) {
     circuit = models::add_platform_noise(circuit, models::load_platform(a.platform));
   }
   const auto reports = diag::parse_reports(a.reports);
-  if (a.shard && !reports.empty()) throw InputError("--report is not available with --shard yet");
   diag::check_reports(reports, circuit.num_qubits(), a.engine != "dm");
 
   std::string out_path;
@@ -139,16 +138,25 @@ int run_sim(const SimArgs& a) {
   if (a.t1_s > 0) opt.t1_s = a.t1_s;
   if (a.t2_s > 0) opt.t2_s = a.t2_s;
   opt.max_batch = a.batch;
-  // Under MPI the ranks split the shots; each shot keeps its global index (its RNG stream), so the
-  // samples do not depend on the rank count.
+  opt.memory_limit_bytes = static_cast<std::uint64_t>(a.memory_limit_gib * 1073741824.0);
+  // Under MPI the ranks split the shots (each shot keeps its global index, its RNG stream, so the
+  // samples do not depend on the rank count) when every rank can hold the whole state (the ranks of one
+  // node share its memory); otherwise a state vector is sharded over them (or with --shard).
+  bool shard = a.shard;
+  if (!shard && mpi::size() > 1 && opt.representation == Representation::StateVector) {
+    const std::uint64_t avail = opt.memory_limit_bytes ? opt.memory_limit_bytes : device_available_bytes();
+    const std::uint64_t need = dense_required_bytes(circuit.num_qubits(), opt.representation, 1);
+    const std::uint64_t sharers = static_cast<std::uint64_t>(mpi::ranks_on_this_node());
+    if (circuit.num_qubits() < 62 && need > avail / sharers) shard = true;
+  }
+  if (shard && !reports.empty()) throw InputError("--report is not available on a sharded state yet");
   // Sharded: every rank takes part in every shot; rank 0 writes the rows.
-  const mpi::ShotRange mine = a.shard ? mpi::ShotRange{0, a.shots} : mpi::my_shots(a.shots);
-  opt.shard = a.shard;
+  const mpi::ShotRange mine = shard ? mpi::ShotRange{0, a.shots} : mpi::my_shots(a.shots);
+  opt.shard = shard;
   opt.shots = mine.count;
   opt.first_shot = mine.first;
   opt.seed = a.seed;
   opt.keep_state = a.save_state || !reports.empty();
-  opt.memory_limit_bytes = static_cast<std::uint64_t>(a.memory_limit_gib * 1073741824.0);
   const bool tty = isatty(STDERR_FILENO);
   auto last = std::chrono::steady_clock::now();
   opt.progress = [&](std::uint64_t done, std::uint64_t total) {
@@ -187,7 +195,7 @@ int run_sim(const SimArgs& a) {
     attrs.qubits = r.num_qubits;
     attrs.circuit = circuit.source_text;
     ResultFile file(out_path, attrs);
-    if (a.shard) {
+    if (shard) {
       file.write_bits("/measurements", r.measurements.data(), a.shots, r.num_measurements);
     } else {
       file.write_bits_rows("/measurements", r.measurements.data(), mine.first, mine.count, a.shots,
@@ -211,7 +219,7 @@ int run_sim(const SimArgs& a) {
   // Rank 0 prints, with every rank's shots gathered for the histogram.
   DenseResult all;
   const DenseResult* shown = &r;
-  if (mpi::size() > 1 && !a.shard) {
+  if (mpi::size() > 1 && !shard) {
     all = r;
     all.measurements = mpi::gather_to_root(r.measurements);
     shown = &all;
@@ -219,7 +227,7 @@ int run_sim(const SimArgs& a) {
   if (!a.quiet && mpi::rank() == 0) {
     if (mpi::size() > 1) {
       fmt::print("qweave: {} MPI ranks, {}\n", mpi::size(),
-                 a.shard ? "state sharded over them" : "shots split between them");
+                 shard ? "state sharded over them" : "shots split between them");
     }
     fmt::print("qweave sim {}: {} qubits, {} measurement bits per shot, {} shots\n", a.circuit,
                r.num_qubits, r.num_measurements, a.shots);
