@@ -338,6 +338,7 @@ LinkExperimentResult run_link_experiment(const LinkExperiment& e) {
   c.attempt_time_s = e.source == "werner" ? e.attempt_time_s : m.attempt_time_s;
   c.segment_delay_s = models::signalling_delay_s(e.link.length_km, e.link.fibre_index);
   c.chain_delay_s = models::signalling_delay_s(e.total_length_km, e.link.fibre_index);
+  c.herald_wait_s = e.source == "fiber" ? c.segment_delay_s : 0.0;
   c.elementary = m.bell_diagonal;
   c.purification = e.purification;
   c.rounds = e.purification_rounds;

@@ -38,7 +38,7 @@ QW_HD inline BellDiagonal stored(const ChainParams& p, BellDiagonal a, double t)
 QW_HD inline Ready elementary(const ChainParams& p, double start, EpisodeState& e) {
   const std::uint64_t n = geometric_attempts(e.rng.uniform(), p.success_probability);
   e.attempts += n;
-  return {p.elementary, start + static_cast<double>(n) * p.attempt_time_s};
+  return {stored(p, p.elementary, p.herald_wait_s), start + static_cast<double>(n) * p.attempt_time_s};
 }
 
 // Classical message across the span of a level-`level` pair (2^level segments): one purification

@@ -40,6 +40,10 @@ struct ChainParams {
   double success_probability = 1;  // per attempt of one elementary link
   double attempt_time_s = 0;       // one attempt of one elementary link, herald included
   double segment_delay_s = 0;      // classical message across one segment
+  // Each memory qubit of a fresh elementary pair waits this long between its emission and the
+  // herald's arrival (fiber: flight to the midpoint station and back, L_segment / c; werner: 0, the
+  // source's state already includes it).
+  double herald_wait_s = 0;
   double chain_delay_s = 0;        // classical message across the whole chain (swap outcomes)
                                    // bdcz, level l: 2^l segment_delay_s across a level-l pair's span
   BellDiagonal elementary;         // delivered by one successful attempt

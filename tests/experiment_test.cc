@@ -288,3 +288,19 @@ TEST(LinkExperiment, DocsListEveryKey) {
 }
 
 }  // namespace
+
+namespace {
+TEST(LinkExperimentFiber, ElementaryPairsDephaseWhileTheHeraldTravels) {
+  // Ideal double-click (V = 1, no dark counts) delivers Phi+; both memories wait L/c for the herald
+  // and dephase: each qubit flips with p = (1 - e^{-t/T2})/2, the pair with q = 2p(1-p); F = 1 - q.
+  const auto e = qw::parse_experiment(
+      "[experiment]\nkind = \"link\"\nepisodes = 200\n[link]\nsource = \"fiber\"\nlength_km = 50.0\n"
+      "efficiency = 1.0\n[memory]\nt2_s = 1e-3\n",
+      "f.toml");
+  const auto r = qw::run_link_experiment(e.link);
+  const double t = 50e3 / (299792458.0 / 1.44);
+  const double p = (1 - std::exp(-t / 1e-3)) / 2, q = 2 * p * (1 - p);
+  EXPECT_NEAR(r.elementary_fidelity, 1.0, 1e-12);
+  EXPECT_NEAR(r.fidelity_mean, 1 - q, 1e-9);
+}
+}  // namespace
