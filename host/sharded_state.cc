@@ -1,5 +1,7 @@
 #include "host/sharded_state.h"
 
+#include <stdexcept>
+
 #include <algorithm>
 #include <bit>
 #include <cmath>
@@ -301,6 +303,17 @@ std::vector<index_t> ShardedStateVector::sample(std::uint64_t seed, std::uint64_
   for (std::size_t i = 0; i < mine_shots.size(); ++i) out[mine_shots[i]] = base + local[i];
   mpi::allreduce_sum(out.data(), out.size());
   return out;
+}
+
+void ShardedStateVector::relabel_initial(std::span<const unsigned> phys) {
+  if (phys.size() != n_) throw std::invalid_argument("relabel_initial: layout of the wrong size");
+  std::vector<unsigned> inv(n_, n_);
+  for (unsigned q = 0; q < n_; ++q) {
+    if (phys[q] >= n_ || inv[phys[q]] != n_) throw std::invalid_argument("relabel_initial: not a permutation");
+    inv[phys[q]] = q;
+  }
+  perm_.assign(phys.begin(), phys.end());
+  inv_ = std::move(inv);
 }
 
 }  // namespace qw

@@ -29,6 +29,10 @@ class ShardedStateVector {
   const cplx* slab() const { return slab_.data(); }
   // Logical qubit -> physical bit, and the inverse.
   std::span<const unsigned> layout() const { return perm_; }
+  // Sets the logical->physical layout of the initial |0...0> state, which every layout represents
+  // alike (no data moves): the module-aware placement, e.g. the qubits of busy modules local. Only
+  // before the first gate. physical_of_logical must be a permutation of 0..n-1.
+  void relabel_initial(std::span<const unsigned> physical_of_logical);
   std::span<const unsigned> inverse_layout() const { return inv_; }
   // Exchanges performed so far (global <-> local bit swaps), for tests and statistics.
   std::uint64_t exchanges() const { return exchanges_; }
