@@ -1019,6 +1019,7 @@ DenseResult run_sharded(const Circuit& circuit, const DenseOptions& opt, DenseRe
   if (res.sampled_from_final_state) {
     res.state_point = "before terminal measurements";
     ShardedStateVector sv(n);
+    sv.relabel_initial(module_layout(n, opt.modules));
     ShardedShot(sv, opt.seed, 0).run_unitaries(circuit);
     if (opt.keep_state) keep_slab(sv, res);
     for (std::uint32_t q = 0; q < n; ++q) {
@@ -1040,6 +1041,7 @@ DenseResult run_sharded(const Circuit& circuit, const DenseOptions& opt, DenseRe
   const std::uint64_t total = std::max<std::uint64_t>(opt.shots, opt.keep_state ? 1 : 0);
   for (std::uint64_t s = 0; s < total; ++s) {
     ShardedStateVector sv(n);
+    sv.relabel_initial(module_layout(n, opt.modules));
     ShardedShot shot(sv, opt.seed, opt.first_shot + s);
     shot.run(circuit);
     if (s < opt.shots) pack_records(shot.record, 1, shot.record.size(), s, res.bytes_per_shot, res.measurements);
@@ -1146,30 +1148,61 @@ std::uint64_t dense_required_bytes(std::uint32_t n, Rep rep, std::uint64_t batch
   return seg * (batch + 1) + entries / 128 * 8 * 2 * std::max<std::uint64_t>(1, batch) + (1u << 20);
 }
 
+std::vector<unsigned> module_layout(std::uint32_t n, const std::vector<std::vector<unsigned>>& modules) {
+  std::vector<unsigned> order;
+  std::vector<int> owner(n, -1);
+  for (std::size_t m = 0; m < modules.size(); ++m) {
+    for (unsigned q : modules[m]) {
+      if (q >= n) {
+        throw InputError(fmt::format("module {} names qubit {}, but the circuit has {} qubits (0-{})", m, q, n, n - 1));
+      }
+      if (owner[q] >= 0) throw InputError(fmt::format("qubit {} is in module {} and in module {}", q, owner[q], m));
+      owner[q] = static_cast<int>(m);
+      order.push_back(q);
+    }
+  }
+  for (unsigned q = 0; q < n; ++q) {
+    if (owner[q] < 0) order.push_back(q);
+  }
+  std::vector<unsigned> phys(n);
+  for (unsigned p = 0; p < n; ++p) phys[order[p]] = p;
+  return phys;
+}
+
 namespace {
 // Gates on the given qubits that are not diagonal (each may need an exchange when sharded).
-std::uint64_t non_diagonal_gates_on(const Circuit& c, std::uint32_t first_global) {
-  std::uint64_t k = 0;
+// Per TICK layer of the top level (REPEAT bodies counted as their own layers, times their count):
+// the number of targets of non-diagonal operations on qubits that start out global.
+void global_touches_per_layer(const Circuit& c, const std::vector<bool>& global, std::vector<std::uint64_t>& layers,
+                              std::uint64_t times = 1) {
+  if (layers.empty()) layers.push_back(0);
   for (const auto& op : c.instructions()) {
     if (op.gate == GateId::REPEAT) {
-      k += op.repeat_count * non_diagonal_gates_on(c.block(op), first_global);
+      std::vector<std::uint64_t> inner;
+      global_touches_per_layer(c.block(op), global, inner);
+      for (std::uint64_t x : inner) layers.push_back(x * op.repeat_count * times);
+      layers.push_back(0);
+      continue;
+    }
+    if (op.gate == GateId::TICK) {
+      layers.push_back(0);
       continue;
     }
     const GateInfo& info = gate_info(op.gate);
     if (info.kind == GateKind::Annotation) continue;
-    bool diagonal = false;
     if (info.kind == GateKind::Unitary && info.group > 0) {
       const auto form = gate_action(op.gate, c.args(op)).form;
-      diagonal = form == GateAction::Form::Diagonal1 || form == GateAction::Form::Diagonal2 ||
-                 op.gate == GateId::Z || op.gate == GateId::CZ || op.gate == GateId::CCZ;
+      if (form == GateAction::Form::Diagonal1 || form == GateAction::Form::Diagonal2 ||
+          op.gate == GateId::Z || op.gate == GateId::CZ || op.gate == GateId::CCZ) {
+        continue;
+      }
     }
-    if (diagonal) continue;
     for (const Target& t : c.targets(op)) {
-      if (t.is_qubit() && !t.is_combiner() && t.value >= first_global) ++k;
+      if (t.is_qubit() && !t.is_combiner() && t.value < global.size() && global[t.value]) layers.back() += times;
     }
   }
-  return k;
 }
+
 }  // namespace
 
 std::string dense_plan(const Circuit& circuit, const DenseOptions& opt) {
@@ -1196,10 +1229,35 @@ std::string dense_plan(const Circuit& circuit, const DenseOptions& opt) {
     const std::uint64_t chunk = std::min<std::uint64_t>(slab / 2 / sizeof(cplx), std::uint64_t{1} << 24) * sizeof(cplx);
     out += fmt::format("  sharded over {} ranks: slab {} per rank, exchange buffers 2 x {}\n", ranks, human(slab), human(chunk));
     if (k > 0) {
-      out += fmt::format("  global qubits: {}-{} (the top {}); local: 0-{}\n", n - k, n - 1, k, n - k - 1);
-      const std::uint64_t g = non_diagonal_gates_on(circuit, n - k);
-      out += fmt::format("  gates on global qubits that are not diagonal: {}; each may exchange half a slab "
-                         "({}) with the partner rank, fewer with the lazy layout\n", g, human(slab / 2));
+      const std::vector<unsigned> phys = module_layout(n, opt.modules);
+      std::vector<bool> global(n, false);
+      std::string names;
+      for (unsigned q = 0; q < n; ++q) {
+        if (phys[q] >= n - k) {
+          global[q] = true;
+          names += fmt::format("{}{}", names.empty() ? "" : ",", q);
+        }
+      }
+      out += fmt::format("  global qubits (start): {} (top {} physical bits{})\n", names, k,
+                         opt.modules.empty() ? "" : "; modules placed in the order given, the first local");
+      for (std::size_t m = 0; m < opt.modules.size(); ++m) {
+        unsigned g = 0;
+        for (unsigned q : opt.modules[m]) g += global[q] ? 1u : 0u;
+        out += fmt::format("    module {} ({} qubits): {}\n", m, opt.modules[m].size(),
+                           g == 0 ? std::string("local") : fmt::format("{} of its qubits global", g));
+      }
+      std::vector<std::uint64_t> layers;
+      global_touches_per_layer(circuit, global, layers);
+      std::uint64_t total = 0, worst = 0, busy = 0;
+      for (std::uint64_t x : layers) {
+        total += x;
+        worst = std::max(worst, x);
+        busy += x > 0 ? 1 : 0;
+      }
+      out += fmt::format("  non-diagonal operations on qubits that start global: {} in {} of {} layers (at most "
+                         "{} in one); each may exchange half a slab, {} per rank each way, fewer with the lazy "
+                         "layout: at most {} per rank per layer\n", total, busy, layers.size(), worst,
+                         human(slab / 2), human(worst * (slab / 2)));
     }
     out += fmt::format("  memory per rank: {} needed, {} available{}\n", human(slab + slab / 64 + 2 * chunk),
                        human(avail), slab + slab / 64 + 2 * chunk > avail ? "  -- DOES NOT FIT" : "");

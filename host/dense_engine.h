@@ -31,6 +31,10 @@ struct DenseOptions {
   // State vector sharded over the MPI ranks (host/sharded_state.h): every rank runs every shot on
   // its slab. Without it, ranks split the shots and each holds the whole state.
   bool shard = false;
+  // Modules (qubit lists) for the sharded layout: placed in the order given, each module's qubits
+  // together from the lowest physical bit up, then the qubits of no module; the top bits are global,
+  // so the modules listed first are local. Empty: the identity layout.
+  std::vector<std::vector<unsigned>> modules;
   // Called now and then on long runs with (shots done, shots total).
   std::function<void(std::uint64_t, std::uint64_t)> progress;
 };
@@ -60,6 +64,10 @@ std::uint64_t dense_required_bytes(std::uint32_t num_qubits, Representation rep,
 // Throws InputError for circuits the engine cannot run (anti-Hermitian Pauli products, IDLE without
 // coherence times, a state that does not fit: "needs 64.0 GiB, 23.1 GiB available").
 DenseResult run_dense(const Circuit& circuit, const DenseOptions& options);
+
+// The sharded layout for these modules (see DenseOptions::modules): physical bit of each logical
+// qubit. Throws InputError for qubits out of range or in two modules.
+std::vector<unsigned> module_layout(std::uint32_t num_qubits, const std::vector<std::vector<unsigned>>& modules);
 
 // What run_dense would do, without running: representation, memory per rank against what is
 // available, how shots are run (sampled / batches of B / sharded) and, sharded, the global qubits

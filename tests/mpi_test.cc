@@ -139,6 +139,24 @@ TEST_F(Mpi, ShardedStateGivesTheSingleRankAmplitudesAndShots) {
   }
 }
 
+TEST_F(Mpi, ModuleAwareLayoutKeepsTheAnswerAndReportsGlobalQubits) {
+  const std::string qft = std::string(QWEAVE_SOURCE_DIR) + "/examples/qft.qasm";
+  const std::string ref = (dir / "ref.h5").string(), out = (dir / "mod.h5").string();
+  std::string text;
+  ASSERT_EQ(run("-np 1 " + std::string(QWEAVE_BINARY) + " sim " + qft + " --save-state --shots 500 --seed 2 -q -o " + ref, &text), 0) << text;
+  ASSERT_EQ(run("-np 4 " + std::string(QWEAVE_BINARY) + " sim " + qft +
+                " --shard --module 6-11 --module 0-5 --save-state --shots 500 --seed 2 -o " + out, &text), 0) << text;
+  // Modules placed in the order given: 6-11 local, then 0-5, whose top two (4, 5) are global.
+  EXPECT_NE(text.find("global qubits (start): 4,5"), std::string::npos) << text;
+  EXPECT_NE(text.find("module 0 (6 qubits): local"), std::string::npos) << text;
+  const auto a = read_amplitudes(ref), b = read_amplitudes(out);
+  ASSERT_EQ(a.size(), b.size());
+  double worst = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) worst = std::max(worst, std::abs(a[i] - b[i]));
+  EXPECT_LT(worst, 1e-12);
+  EXPECT_EQ(read(out).measurements, read(ref).measurements);
+}
+
 TEST_F(Mpi, ShardedNoisyMidCircuitRunsDrawTheSameAsOneRank) {
   const fs::path c = dir / "noisy.stim";
   std::ofstream(c) << "H 0\nCX 0 1 1 2 2 3 3 4 4 5\nDEPOLARIZE1(0.05) 0 1 2 3 4 5\nDEPOLARIZE2(0.02) 0 5 2 3\n"

@@ -54,6 +54,9 @@ void add_sim(CLI::App& app, SimArgs& a) {
   cmd->add_option("--t1", a.t1_s, "T1 of every qubit for IDLE(t), seconds")->check(CLI::PositiveNumber);
   cmd->add_option("--t2", a.t2_s, "T2 of every qubit for IDLE(t), seconds (<= 2 T1)")
       ->check(CLI::PositiveNumber);
+  cmd->add_option("--module", a.modules,
+                  "A module's qubits (0-5, or 0,2,7-9); repeat per module. A sharded state places the "
+                  "modules in this order from the lowest physical bit, so the first ones stay local");
   cmd->add_flag("--dry-run", a.dry_run,
                  "Print the plan (memory per rank, global qubits, how shots run) and stop");
   cmd->add_flag("--shard", a.shard,
@@ -71,6 +74,31 @@ void add_sim(CLI::App& app, SimArgs& a) {
 }
 
 namespace {
+
+// "0-5", "0,2,7-9" -> qubits.
+std::vector<unsigned> parse_qubit_list(const std::string& spec) {
+  std::vector<unsigned> out;
+  std::size_t pos = 0;
+  auto bad = [&](const std::string& why) { return InputError("--module '" + spec + "': " + why); };
+  if (spec.empty()) throw bad("empty");
+  while (pos <= spec.size()) {
+    const std::size_t comma = std::min(spec.find(',', pos), spec.size());
+    const std::string item = spec.substr(pos, comma - pos);
+    const std::size_t dash = item.find('-');
+    auto number = [&](const std::string& t) {
+      if (t.empty() || t.size() > 9 || t.find_first_not_of("0123456789") != std::string::npos) {
+        throw bad("'" + t + "' is not a qubit index");
+      }
+      return static_cast<unsigned>(std::stoul(t));
+    };
+    const unsigned lo = number(dash == std::string::npos ? item : item.substr(0, dash));
+    const unsigned hi = dash == std::string::npos ? lo : number(item.substr(dash + 1));
+    if (hi < lo) throw bad("empty range " + item);
+    for (unsigned q = lo; q <= hi; ++q) out.push_back(q);
+    pos = comma + 1;
+  }
+  return out;
+}
 
 std::string record_string(const std::uint8_t* row, std::uint64_t bits) {
   std::string s(bits, '0');
@@ -153,6 +181,8 @@ int run_sim(const SimArgs& a) {
   // Sharded: every rank takes part in every shot; rank 0 writes the rows.
   const mpi::ShotRange mine = shard ? mpi::ShotRange{0, a.shots} : mpi::my_shots(a.shots);
   opt.shard = shard;
+  for (const auto& m : a.modules) opt.modules.push_back(parse_qubit_list(m));
+  module_layout(circuit.num_qubits(), opt.modules);  // bad module lists fail here
   opt.shots = mine.count;
   opt.first_shot = mine.first;
   opt.seed = a.seed;
@@ -170,6 +200,8 @@ int run_sim(const SimArgs& a) {
     if (mpi::rank() == 0) fmt::print("{}", dense_plan(circuit, opt));
     return kExitOk;
   }
+  // A sharded run reports its layout at start-up: the global qubits and the expected exchanges.
+  if (shard && !a.quiet && mpi::rank() == 0) fmt::print("{}", dense_plan(circuit, opt));
   const DenseResult r = run_dense(circuit, opt);
   std::vector<diag::ReportValue> report_values;
   if (!reports.empty()) {
