@@ -52,6 +52,7 @@ constexpr Key kKeys[] = {
     {"link", "protocol", Type::String, "repeater protocol: \"swap_asap\" or \"bdcz\" (nested, 2^n segments)"},
     {"link", "purification", Type::String, "\"none\", \"bbpssw\" or \"dejmps\""},
     {"link", "purification_rounds", Type::Integer, "recurrence rounds on every segment"},
+    {"link", "state", Type::String, "\"bell_diagonal\" (twirled) or \"density\" (exact 4x4; one segment, no purification)"},
     {"memory", "t1_s", Type::Number, "T1 of the memory qubits (inf: no decay)"},
     {"memory", "t2_s", Type::Number, "T2 of the memory qubits (<= 2 T1)"},
     {"memory", "cutoff_s", Type::Number, "a stored pair waiting longer is discarded"},
@@ -306,6 +307,16 @@ Experiment parse_experiment(const std::string& text, const std::string& source_n
   e.local.two_qubit_depolarising = probability("noise", "two_qubit_depolarising",
                                                r.number("noise", "two_qubit_depolarising", 0.0), true);
   e.local.readout_error = probability("noise", "readout_error", r.number("noise", "readout_error", 0.0), true);
+  const std::string state = r.string("link", "state", "bell_diagonal");
+  if (state == "density") {
+    e.full_density = true;
+    if (e.segments != 1 || e.purification != link::Purification::none) {
+      r.bad("link", "state", "= \"density\" is available for one segment without purification so far "
+                             "(chains and purification run on Bell-diagonal states)");
+    }
+  } else if (state != "bell_diagonal") {
+    r.bad("link", "state", fmt::format("= \"{}\": use \"bell_diagonal\" or \"density\"", state));
+  }
   const auto problems = models::validate(p);
   if (!problems.empty()) throw InputError(source_name + ": " + problems.front());
   return ex;
@@ -357,11 +368,27 @@ LinkExperimentResult run_link_experiment(const LinkExperiment& e) {
   r.fidelity.resize(n);
   r.bell_diagonal.resize(4 * n);
   const std::uint64_t chunk = std::uint64_t{1} << 20;
+  // The exact path: the same attempts (draw 0 of the episode's stream) and times as the chain
+  // kernel's single segment, the delivered 4x4 state decohering exactly for the herald wait.
+  link::ElementaryLinkParams ep;
+  ep.success_probability = c.success_probability;
+  ep.attempt_time_s = c.attempt_time_s;
+  ep.delay_s = 0;
+  ep.wait_s = c.herald_wait_s;
+  ep.t1_s = c.t1_s;
+  ep.t2_s = c.t2_s;
+  ep.full_density = true;
+  ep.state = m.state;
+  ep.bell_diagonal = m.bell_diagonal;
   for (std::uint64_t first = 0; first < n; first += chunk) {
     const std::uint64_t cnt = std::min(chunk, n - first);
     DeviceArray<double> t(cnt), f(cnt), b(4 * cnt);
     DeviceArray<std::uint64_t> a(cnt);
-    link::run_chain_episodes(c, e.seed, first, cnt, {t.data(), a.data(), f.data(), b.data()});
+    if (e.full_density) {
+      link::run_elementary_episodes(ep, e.seed, first, cnt, {t.data(), a.data(), f.data(), b.data()});
+    } else {
+      link::run_chain_episodes(c, e.seed, first, cnt, {t.data(), a.data(), f.data(), b.data()});
+    }
     copy_to_host(r.time_s.data() + first, t.data(), cnt * sizeof(double));
     copy_to_host(r.attempts.data() + first, a.data(), cnt * sizeof(std::uint64_t));
     copy_to_host(r.fidelity.data() + first, f.data(), cnt * sizeof(double));

@@ -304,3 +304,43 @@ TEST(LinkExperimentFiber, ElementaryPairsDephaseWhileTheHeraldTravels) {
   EXPECT_NEAR(r.fidelity_mean, 1 - q, 1e-9);
 }
 }  // namespace
+
+namespace {
+qw::LinkExperiment fiber_link(const std::string& extra) {
+  return qw::parse_experiment("[experiment]\nkind = \"link\"\nepisodes = 3000\nseed = 5\n[link]\nsource = \"fiber\"\n"
+                              "length_km = 50.0\nefficiency = 1.0\n" + extra,
+                              "f.toml")
+      .link;
+}
+
+TEST(LinkExperimentFiber, DensityAndBellDiagonalPathsShareDrawsAndAgreeForDephasing) {
+  auto twirled = fiber_link("[memory]\nt2_s = 1e-3\n");
+  auto exact = fiber_link("state = \"density\"\n[memory]\nt2_s = 1e-3\n");
+  ASSERT_TRUE(exact.full_density);
+  const auto a = qw::run_link_experiment(twirled), b = qw::run_link_experiment(exact);
+  EXPECT_EQ(a.attempts, b.attempts);
+  EXPECT_EQ(a.time_s, b.time_s);
+  for (std::size_t i = 0; i < a.fidelity.size(); ++i) EXPECT_NEAR(a.fidelity[i], b.fidelity[i], 1e-12);
+}
+
+TEST(LinkExperimentFiber, DensityPathIsExactForAmplitudeDamping) {
+  // Phi+ with both memories relaxing (T1 = T2 = 1 ms) for the herald wait t = L/c:
+  // F = (1 + g^2 + (1 - g)^2)/4 + e^{-2t/T2}/2 with g = 1 - e^{-t/T1} (docs/physics.md).
+  const auto r = qw::run_link_experiment(fiber_link("state = \"density\"\n[memory]\nt1_s = 1e-3\nt2_s = 1e-3\n"));
+  const double t = 50e3 / (299792458.0 / 1.44), g = 1 - std::exp(-t / 1e-3);
+  EXPECT_NEAR(r.fidelity_mean, (1 + g * g + (1 - g) * (1 - g)) / 4 + std::exp(-2 * t / 1e-3) / 2, 1e-12);
+  // The twirled path misses the |11> -> |00> term: lower by g^2/4.
+  const auto tw = qw::run_link_experiment(fiber_link("[memory]\nt1_s = 1e-3\nt2_s = 1e-3\n"));
+  EXPECT_NEAR(r.fidelity_mean - tw.fidelity_mean, g * g / 4, 1e-12);
+}
+
+TEST(LinkExperimentFiber, DensityStateNeedsOneSegmentWithoutPurification) {
+  try {
+    qw::parse_experiment("[experiment]\nkind = \"link\"\n[link]\nsegments = 2\nstate = \"density\"\n", "d.toml");
+    FAIL();
+  } catch (const qw::InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("d.toml:5:9: link.state = \"density\" is available for one segment"),
+              std::string::npos) << e.what();
+  }
+}
+}  // namespace
