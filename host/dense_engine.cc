@@ -12,6 +12,7 @@
 #include "mpi/runtime.h"
 #include "kernels/batch.h"
 #include "kernels/config.h"
+#include "kernels/exchange.h"
 #include "kernels/statevec.h"
 
 namespace qw {
@@ -1051,6 +1052,302 @@ DenseResult run_sharded(const Circuit& circuit, const DenseOptions& opt, DenseRe
   return res;
 }
 
+
+// ---- density matrix sharded over MPI ranks -----------------------------------------------------
+// rho of n qubits is a 2n-bit ShardedStateVector (memory index ket + 2^n bra): its top bits, the
+// global ones, are bra bits, so the ket bits stay local. Gates act as U on ket bit q and U* on bra
+// bit n + q; channels as dense superoperators on (ket, bra) bits; a shot draws exactly as the
+// batched density-matrix Executor does, so its records equal the single-rank `--engine dm` run.
+
+std::vector<cplx> to_cplx_vector(const std::vector<cd>& s) {
+  std::vector<cplx> out(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) out[i] = {static_cast<real>(s[i].real()), static_cast<real>(s[i].imag())};
+  return out;
+}
+
+std::vector<cplx> superop_entries(const Mat4& m) { return std::vector<cplx>(m.m, m.m + 16); }
+
+// sum_c p_c P_c (x) P_c*: 4 x 4 on (ket q, bra q) or 16 x 16 on (ket q0, ket q1, bra q0, bra q1).
+std::vector<cplx> pauli_superop(const PauliChannel& ch) {
+  const int d = ch.qubits == 1 ? 2 : 4;
+  std::vector<cd> s(static_cast<std::size_t>(d * d * d * d), 0.0);
+  for (unsigned code = 0; code < ch.probs.size(); ++code) {
+    const double p = ch.probs[code];
+    if (p == 0) continue;
+    const Mat2d p0 = pauli2x2(code & 3u), p1 = pauli2x2(code >> 2);
+    auto K = [&](int o, int i) {
+      if (d == 2) return c64(p0.m[o * 2 + i]);
+      return c64(p0.m[(o & 1) * 2 + (i & 1)]) * c64(p1.m[(o >> 1) * 2 + (i >> 1)]);
+    };
+    for (int ko = 0; ko < d; ++ko)
+      for (int bo = 0; bo < d; ++bo)
+        for (int ki = 0; ki < d; ++ki)
+          for (int bi = 0; bi < d; ++bi)
+            s[static_cast<std::size_t>((ko + d * bo) * d * d + ki + d * bi)] += p * K(ko, ki) * std::conj(K(bo, bi));
+  }
+  return to_cplx_vector(s);
+}
+
+// Kraus operators of a reset to the +1 eigenstate of basis b (as Executor::reset_channel).
+std::vector<Mat2d> reset_kraus(char b) {
+  if (b == 'Z') return {Mat2d{{{1, 0}, {0, 0}, {0, 0}, {0, 0}}}, Mat2d{{{0, 0}, {1, 0}, {0, 0}, {0, 0}}}};
+  if (b == 'X') return {Mat2d{{{0.5, 0}, {0.5, 0}, {0.5, 0}, {0.5, 0}}}, Mat2d{{{0.5, 0}, {-0.5, 0}, {0.5, 0}, {-0.5, 0}}}};
+  return {Mat2d{{{0.5, 0}, {0, -0.5}, {0, 0.5}, {0.5, 0}}}, Mat2d{{{0.5, 0}, {0, 0.5}, {0, 0.5}, {-0.5, 0}}}};
+}
+
+// The projectors (I +- P)/2 of basis b: a measurement whose outcome is forgotten.
+std::vector<Mat2d> dephase_kraus(char b) {
+  std::vector<Mat2d> out;
+  for (const double s : {0.5, -0.5}) {
+    Mat2d m = pauli2x2(b == 'X' ? 1u : b == 'Y' ? 2u : 3u);
+    for (auto& e : m.m) e = {e.re * s, e.im * s};
+    m.m[0] = {m.m[0].re + 0.5, m.m[0].im};
+    m.m[3] = {m.m[3].re + 0.5, m.m[3].im};
+    out.push_back(m);
+  }
+  return out;
+}
+
+class ShardedDensityShot {
+ public:
+  // averaging: collapses as their non-selective channels, no records (the exact averaged state).
+  ShardedDensityShot(ShardedStateVector& rho, const DenseOptions& o, std::uint64_t shot, bool averaging)
+      : rho_(rho), o_(o), n_(rho.num_qubits() / 2), shot_(shot), averaging_(averaging) {}
+  std::vector<std::uint8_t> record;
+
+  // skip_collapse: the deterministic part of a circuit whose measurements are all terminal.
+  void run(const Circuit& c, bool skip_collapse = false) {
+    for (const auto& op : c.instructions()) {
+      if (op.gate == GateId::REPEAT) {
+        for (std::uint64_t r = 0; r < op.repeat_count; ++r) run(c.block(op), skip_collapse);
+      } else if (!(skip_collapse && gate_info(op.gate).kind == GateKind::Collapse)) {
+        step(c, op);
+      }
+    }
+  }
+
+  void step(const Circuit& c, const Instruction& op) {
+    const GateInfo& info = gate_info(op.gate);
+    const auto ts = c.targets(op);
+    const auto args = c.args(op);
+    const double flip = args.empty() ? 0.0 : args[0];
+    auto basis = [](GateId g) {
+      if (g == GateId::MX || g == GateId::MRX || g == GateId::RX) return 'X';
+      if (g == GateId::MY || g == GateId::MRY || g == GateId::RY) return 'Y';
+      return 'Z';
+    };
+    switch (op.gate) {
+      case GateId::M: case GateId::MX: case GateId::MY: case GateId::MR: case GateId::MRX:
+      case GateId::MRY: case GateId::R: case GateId::RX: case GateId::RY: {
+        const bool records = op.gate != GateId::R && op.gate != GateId::RX && op.gate != GateId::RY;
+        const bool reset = !(op.gate == GateId::M || op.gate == GateId::MX || op.gate == GateId::MY);
+        for (const Target& t : ts) {
+          if (averaging_) {
+            channel_1q(reset ? reset_kraus(basis(op.gate)) : dephase_kraus(basis(op.gate)), t.value);
+            continue;
+          }
+          const std::uint64_t d = draw_++;
+          const bool r = measure(basis(op.gate), t.value, uniform01(o_.seed, shot_, d));
+          if (records) {
+            bool bit = r != t.inverted();
+            if (flip > 0 && second_uniform(o_.seed, shot_, d) < flip) bit = !bit;
+            record.push_back(bit);
+          }
+          if (reset && r) pauli(basis(op.gate) == 'Z' ? 'X' : 'Z', t.value);
+        }
+        return;
+      }
+      case GateId::MPAD:
+        if (averaging_) return;
+        for (const Target& t : ts) {
+          const std::uint64_t d = draw_++;
+          bool bit = t.value != 0;
+          if (flip > 0 && second_uniform(o_.seed, shot_, d) < flip) bit = !bit;
+          record.push_back(bit);
+        }
+        return;
+      case GateId::I_ERROR: case GateId::II_ERROR: return;
+      case GateId::BELL_PAIR:
+        for (std::size_t i = 0; i + 1 < ts.size(); i += 2) {
+          channel_1q(reset_kraus('Z'), ts[i].value);
+          channel_1q(reset_kraus('Z'), ts[i + 1].value);
+          gate(GateId::H, {}, {ts[i].value});
+          gate(GateId::CX, {}, {ts[i].value, ts[i + 1].value});
+          const auto w = bell_pair_weights(args);
+          PauliChannel ch;
+          ch.probs = {w[0], w[1], w[2], w[3]};
+          rho_.apply_matrix(2, std::vector<unsigned>{ts[i].value, ts[i].value + n_}, pauli_superop(ch));
+        }
+        return;
+      case GateId::KRAUS2: {
+        const auto s = superop_2q(kraus_operators(op.gate, args));
+        for (std::size_t i = 0; i + 1 < ts.size(); i += 2) {
+          const unsigned q0 = ts[i].value, q1 = ts[i + 1].value;
+          rho_.apply_matrix(4, std::vector<unsigned>{q0, q1, q0 + n_, q1 + n_}, s);
+        }
+        return;
+      }
+      case GateId::KRAUS1: case GateId::AMPLITUDE_DAMP: case GateId::PHASE_DAMP: case GateId::IDLE: {
+        const auto kraus = kraus_of(op.gate, args, o_);
+        for (const Target& t : ts) channel_1q(kraus, t.value);
+        return;
+      }
+      default: break;
+    }
+    if (info.kind == GateKind::Unitary && info.group > 0) {
+      const unsigned g = info.group;
+      for (std::size_t i = 0; i + g <= ts.size(); i += g) {
+        bool classical = false;
+        for (unsigned j = 0; j < g; ++j) classical |= !ts[i + j].is_qubit();
+        if (!classical) {
+          std::vector<unsigned> qs;
+          for (unsigned j = 0; j < g; ++j) qs.push_back(ts[i + j].value);
+          gate(op.gate, std::vector<double>(args.begin(), args.end()), qs);
+          continue;
+        }
+        const Target &a = ts[i], &b = ts[i + 1];
+        const Target& ctl = a.is_qubit() ? b : a;
+        const Target& tgt = a.is_qubit() ? a : b;
+        if (!tgt.is_qubit() || ctl.is_sweep()) continue;  // no sweep data: sweep bits are 0
+        if (averaging_) throw error_at(c, op, "classical feedback in an averaged run");  // not reached
+        if (ctl.value == 0 || ctl.value > record.size()) {
+          throw error_at(c, op, fmt::format("rec[-{}] reaches before the first measurement", ctl.value));
+        }
+        if (!record[record.size() - ctl.value]) continue;
+        char p = 'Z';
+        if (op.gate == GateId::CX || op.gate == GateId::XCZ) p = 'X';
+        if (op.gate == GateId::CY || op.gate == GateId::YCZ) p = 'Y';
+        pauli(p, tgt.value);
+      }
+      return;
+    }
+    if (is_pauli_channel(op.gate)) {
+      const PauliChannel ch = pauli_channel_of(op.gate, args);
+      const auto s = pauli_superop(ch);
+      for (std::size_t i = 0; i + ch.qubits <= ts.size(); i += ch.qubits) {
+        const unsigned q0 = ts[i].value;
+        if (ch.qubits == 1) {
+          rho_.apply_matrix(2, std::vector<unsigned>{q0, q0 + n_}, s);
+        } else {
+          const unsigned q1 = ts[i + 1].value;
+          rho_.apply_matrix(4, std::vector<unsigned>{q0, q1, q0 + n_, q1 + n_}, s);
+        }
+      }
+      return;
+    }
+    if (info.kind == GateKind::Annotation) return;
+    throw error_at(c, op, fmt::format("{} is not supported on a density matrix sharded over MPI ranks "
+                                      "yet (unitaries, Z/X/Y measurements and resets, MPAD, Pauli "
+                                      "channels, AMPLITUDE_DAMP, PHASE_DAMP, IDLE, KRAUS1/2 and "
+                                      "BELL_PAIR are); run it on one rank", info.name));
+  }
+
+ private:
+  // U on the ket bits, U* on the bra bits.
+  void gate(GateId g, std::vector<double> args, std::vector<unsigned> qs) {
+    rho_.apply_gate(g, args, qs, false);
+    for (unsigned& q : qs) q += n_;
+    rho_.apply_gate(g, args, qs, true);
+  }
+  void pauli(char p, unsigned q) {
+    if (p == 'X') gate(GateId::X, {}, {q});
+    if (p == 'Y') gate(GateId::Y, {}, {q});
+    if (p == 'Z') gate(GateId::Z, {}, {q});
+  }
+  void channel_1q(const std::vector<Mat2d>& kraus, unsigned q) {
+    rho_.apply_matrix(2, std::vector<unsigned>{q, q + n_}, superop_entries(superop_1q(kraus)));
+  }
+  // Measures qubit q in basis b: rotate to Z on both sides, outcome 1 when u < P(1) as the batched
+  // engine decides, project ket and bra bits and rescale by 1/p, rotate back.
+  bool measure(char b, unsigned q, double u) {
+    if (b == 'X') gate(GateId::H, {}, {q});
+    if (b == 'Y') { gate(GateId::S_DAG, {}, {q}); gate(GateId::H, {}, {q}); }
+    const index_t bit = index_t{1} << q;
+    const double p1 = std::clamp(rho_.diagonal_sum(bit, bit), 0.0, 1.0);
+    const bool r = u < p1;
+    const double pr = r ? p1 : 1 - p1;
+    rho_.project(q, r ? 1u : 0u, static_cast<real>(pr > 0 ? 1 / pr : 0));
+    rho_.project(q + n_, r ? 1u : 0u, real(1));
+    if (b == 'X') gate(GateId::H, {}, {q});
+    if (b == 'Y') { gate(GateId::H, {}, {q}); gate(GateId::S, {}, {q}); }
+    return r;
+  }
+
+  ShardedStateVector& rho_;
+  const DenseOptions& o_;
+  unsigned n_;
+  std::uint64_t shot_, draw_ = 0;
+  bool averaging_;
+};
+
+// Rank 0 gets the whole density matrix, row-major (row = ket) as the single-rank engine returns it;
+// the other ranks an empty state (cmd_sim writes /state/density from rank 0). A first version: the
+// whole 4^n entries pass through rank 0's host memory.
+void keep_density(const ShardedStateVector& rho, unsigned n, DenseResult& res) {
+  const std::vector<cplx> all = rho.gather_state();
+  if (mpi::rank() == 0) res.state = density_to_row_major(all, n);
+}
+
+DenseResult run_sharded_density(const Circuit& circuit, const DenseOptions& opt, DenseResult res) {
+  const std::uint32_t n = circuit.num_qubits();
+  TerminalAnalysis terminal(n, Rep::DensityMatrix);
+  res.sampled_from_final_state = terminal.visit(circuit);
+  res.batch = 1;
+  if (res.sampled_from_final_state) {
+    res.state_point = "before terminal measurements";
+    ShardedStateVector rho(2 * n);
+    ShardedDensityShot(rho, opt, 0, false).run(circuit, true);
+    if (opt.keep_state) keep_density(rho, n, res);
+    for (std::uint32_t q = 0; q < n; ++q) {
+      for (const GateId g : {GateId::S_DAG, GateId::H}) {
+        if (terminal.basis[q] == 0 || terminal.basis[q] == 3) break;
+        if (g == GateId::S_DAG && terminal.basis[q] != 2) continue;
+        rho.apply_gate(g, {}, std::vector<unsigned>{q}, false);
+        rho.apply_gate(g, {}, std::vector<unsigned>{q + n}, true);
+      }
+    }
+    // The diagonal on every rank; shots sampled from it as batch::sample_diagonal does.
+    const std::vector<double> diag = rho.diagonal();
+    DeviceArray<double> w(diag.size());
+    copy_to_device(w.data(), diag.data(), diag.size() * sizeof(double));
+    const std::uint64_t chunk = std::uint64_t{1} << 20, M = terminal.records.size();
+    std::vector<index_t> idx;
+    std::vector<std::uint8_t> bits;
+    for (std::uint64_t s0 = 0; s0 < opt.shots; s0 += chunk) {
+      const std::uint64_t cnt = std::min(chunk, opt.shots - s0);
+      idx.resize(cnt);
+      shard::sample_weights(w.data(), diag.size(), opt.seed, opt.first_shot + s0, cnt, idx.data());
+      bits.assign(cnt * M, 0);
+      for (std::uint64_t s = 0; s < cnt; ++s)
+        for (std::uint64_t j = 0; j < M; ++j) {
+          const auto& e = terminal.records[j];
+          bits[s * M + j] = static_cast<std::uint8_t>(((idx[s] >> e.qubit) & 1u) ^ (e.inverted ? 1u : 0u));
+        }
+      pack_records(bits, cnt, M, s0, res.bytes_per_shot, res.measurements);
+      if (opt.progress) opt.progress(s0 + cnt, opt.shots);
+    }
+    return res;
+  }
+  res.state_point = "end of shot 0";
+  const bool averaged = opt.keep_state && !has_feedback(circuit);
+  if (averaged) {  // as the single-rank engine: the exact average over outcomes
+    ShardedStateVector rho(2 * n);
+    ShardedDensityShot(rho, opt, 0, true).run(circuit);
+    keep_density(rho, n, res);
+    res.state_point = "end of the circuit, averaged over measurement outcomes and heralds";
+  }
+  const std::uint64_t total = std::max<std::uint64_t>(opt.shots, opt.keep_state && !averaged ? 1 : 0);
+  for (std::uint64_t s = 0; s < total; ++s) {
+    ShardedStateVector rho(2 * n);
+    ShardedDensityShot shot(rho, opt, opt.first_shot + s, false);
+    shot.run(circuit);
+    if (s < opt.shots) pack_records(shot.record, 1, shot.record.size(), s, res.bytes_per_shot, res.measurements);
+    if (s == 0 && opt.keep_state && !averaged) keep_density(rho, n, res);
+    if (opt.progress && (s + 1) % 64 == 0) opt.progress(s + 1, opt.shots);
+  }
+  return res;
+}
+
 }  // namespace
 
 // ---- public ------------------------------------------------------------------------------------
@@ -1298,7 +1595,6 @@ DenseResult run_dense(const Circuit& circuit, const DenseOptions& opt) {
   const std::uint64_t avail = opt.memory_limit_bytes ? opt.memory_limit_bytes : device_available_bytes();
   const std::uint64_t need1 = dense_required_bytes(n, rep, 1);
   if (opt.shard) {
-    if (dm) throw InputError("--shard: density matrices are not sharded over ranks yet; run the dm engine on one rank");
     const std::uint64_t ranks = static_cast<std::uint64_t>(mpi::size());
     const std::uint64_t slab = segment_bytes(n, rep) / std::max<std::uint64_t>(1, ranks);
     const std::uint64_t chunk = std::min<std::uint64_t>(slab / 2, (std::uint64_t{1} << 24) * sizeof(cplx));
@@ -1320,7 +1616,9 @@ DenseResult run_dense(const Circuit& circuit, const DenseOptions& opt) {
                                  opt.shots, res.num_measurements, record_bytes / 1073741824.0, gib(avail)));
   }
   res.measurements.assign(opt.shots * res.bytes_per_shot, 0);
-  if (opt.shard) return run_sharded(circuit, opt, std::move(res));
+  if (opt.shard) {
+    return dm ? run_sharded_density(circuit, opt, std::move(res)) : run_sharded(circuit, opt, std::move(res));
+  }
 
   TerminalAnalysis terminal(n, rep);
   const bool sampled = terminal.visit(circuit);

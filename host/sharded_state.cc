@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "host/errors.h"
+#include "kernels/batch.h"
 #include "kernels/exchange.h"
 #include "kernels/rng.h"
 #include "kernels/statevec.h"
@@ -140,6 +141,11 @@ void ShardedStateVector::canonicalize() {
 
 void ShardedStateVector::apply_gate(GateId gate, std::span<const double> args,
                                     std::span<const unsigned> qubits) {
+  apply_gate(gate, args, qubits, false);
+}
+
+void ShardedStateVector::apply_gate(GateId gate, std::span<const double> args,
+                                    std::span<const unsigned> qubits, bool conjugate) {
   using F = GateAction::Form;
   const GateInfo& info = gate_info(gate);
   if (info.kind != GateKind::Unitary || info.group == 0 || qubits.size() != info.group) {
@@ -148,7 +154,12 @@ void ShardedStateVector::apply_gate(GateId gate, std::span<const double> args,
   for (unsigned q : qubits) {
     if (q >= n_) throw InputError(fmt::format("{}: qubit {} of a {}-qubit state", info.name, q, n_));
   }
-  const GateAction a = gate_action(gate, args);
+  GateAction a = gate_action(gate, args);
+  if (conjugate) {  // every path below (global diagonals included) reads the conjugated entries
+    for (auto& d : a.diag) d = conj(d);
+    for (auto& e : a.m2.m) e = conj(e);
+    for (auto& e : a.m4.m) e = conj(e);
+  }
   const unsigned c = a.controls;
   if (a.form == F::Identity) return;
   if (a.form == F::Swap && c == 0) {  // relabel: no data moves
@@ -191,7 +202,8 @@ void ShardedStateVector::apply_gate(GateId gate, std::span<const double> args,
       }
       const index_t b = index_t{1} << t0;
       const index_t x = (pc == 1 || pc == 2) ? b : 0, z = (pc == 2 || pc == 3) ? b : 0;
-      sv::apply_pauli(s, n, x, z, pc == 2 ? 1u : 0u, cm, cm);
+      // Y = i X Z; Y* = -i X Z.
+      sv::apply_pauli(s, n, x, z, pc == 2 ? (conjugate ? 3u : 1u) : 0u, cm, cm);
       return;
     }
     case F::Diagonal1:
@@ -222,6 +234,74 @@ void ShardedStateVector::apply_gate(GateId gate, std::span<const double> args,
     case F::Matrix2: sv::apply_2q(s, n, t0, t1, to_kernel(a.m4), cm, cm); return;
     case F::Swap: sv::apply_swap(s, n, t0, t1, cm, cm); return;
   }
+}
+
+void ShardedStateVector::apply_matrix(unsigned k, std::span<const unsigned> logical_bits,
+                                      const std::vector<cplx>& m) {
+  if (k == 0 || k > 4 || logical_bits.size() != k || m.size() != (std::size_t{1} << (2 * k))) {
+    throw std::invalid_argument("apply_matrix: a 2^k x 2^k matrix on k <= 4 bits");
+  }
+  for (unsigned q : logical_bits) {
+    if (q >= n_) throw InputError(fmt::format("bit {} of a {}-bit state", q, n_));
+  }
+  if (k > n_ - k_) {
+    throw InputError(fmt::format("a {}-bit matrix needs {} local bits ({} here)", k, k, n_ - k_));
+  }
+  make_local(logical_bits, logical_bits);
+  unsigned phys[4];
+  for (unsigned j = 0; j < k; ++j) {
+    phys[j] = perm_[logical_bits[j]];
+    last_use_[phys[j]] = ++tick_;
+  }
+  DeviceArray<cplx> dm(m.size());
+  copy_to_device(dm.data(), m.data(), m.size() * sizeof(cplx));
+  batch::apply_dense(slab_.data(), 1, slab_size(), k, phys, dm.data(), nullptr);
+}
+
+void ShardedStateVector::project(unsigned logical_bit, unsigned value, real s) {
+  if (logical_bit >= n_) throw InputError(fmt::format("bit {} of a {}-bit state", logical_bit, n_));
+  const unsigned ph = perm_[logical_bit];
+  if (!is_global(ph)) {
+    const index_t b = index_t{1} << ph;
+    shard::collapse_where(slab_.data(), slab_size(), b, value ? b : 0, s);
+  } else {
+    shard::collapse_where(slab_.data(), slab_size(), 0, global_value(ph) == value ? 0 : 1, s);
+  }
+}
+
+namespace {
+shard::DiagonalLayout diagonal_layout(std::span<const unsigned> perm, unsigned local_bits, int rank) {
+  shard::DiagonalLayout l;
+  l.n = static_cast<unsigned>(perm.size() / 2);
+  l.local_bits = local_bits;
+  l.rank = static_cast<std::uint64_t>(rank);
+  for (std::size_t j = 0; j < perm.size(); ++j) l.phys[j] = static_cast<std::uint8_t>(perm[j]);
+  return l;
+}
+}  // namespace
+
+double ShardedStateVector::diagonal_sum(index_t mask, index_t value) const {
+  if (n_ % 2 != 0) throw std::invalid_argument("diagonal_sum: not a density matrix");
+  const double mine = shard::diagonal_sum(slab_.data(), diagonal_layout(perm_, n_ - k_, rank_), mask, value);
+  double total = 0;
+  for (double x : mpi::allgather(mine)) total += x;  // rank order: the same bits on every rank
+  return total;
+}
+
+std::vector<double> ShardedStateVector::diagonal() const {
+  if (n_ % 2 != 0) throw std::invalid_argument("diagonal: not a density matrix");
+  const index_t dim = index_t{1} << (n_ / 2);
+  DeviceArray<double> d(dim);
+  shard::diagonal_values(slab_.data(), diagonal_layout(perm_, n_ - k_, rank_), d.data());
+  std::vector<double> host(dim);
+  copy_to_host(host.data(), d.data(), dim * sizeof(double));
+  // Each entry lives on exactly one rank and is +0.0 (all bits zero) elsewhere, so the integer sum
+  // of the bit patterns over the ranks is the owner's value, bit for bit.
+  std::vector<std::uint64_t> bits(dim);
+  std::memcpy(bits.data(), host.data(), dim * sizeof(double));
+  mpi::allreduce_sum(bits.data(), bits.size());
+  std::memcpy(host.data(), bits.data(), dim * sizeof(double));
+  return host;
 }
 
 double ShardedStateVector::probability_one(unsigned logical_qubit) {

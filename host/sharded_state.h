@@ -48,6 +48,21 @@ class ShardedStateVector {
 
   // A unitary gate (gate_info(gate).kind == Unitary, group >= 1) on one group of logical qubits.
   void apply_gate(GateId gate, std::span<const double> args, std::span<const unsigned> qubits);
+  // The same gate with every matrix entry conjugated (U*): the bra side of a density matrix.
+  void apply_gate(GateId gate, std::span<const double> args, std::span<const unsigned> qubits,
+                  bool conjugate);
+  // A dense 2^k x 2^k matrix (host, row-major, index bit j = logical_bits[j]) on k <= 4 logical
+  // bits: made local first, then batch::apply_dense. Density-matrix superoperators.
+  void apply_matrix(unsigned k, std::span<const unsigned> logical_bits, const std::vector<cplx>& m);
+  // Keeps the entries whose logical bit equals value and multiplies them by s; zeroes the rest.
+  void project(unsigned logical_bit, unsigned value, real s);
+
+  // Density matrices: this vector is a density matrix of n = num_qubits() / 2 qubits (logical bit
+  // j < n: ket bit j, n + j: bra bit j). Sum of rho[c][c] over the kets c with c & mask == value
+  // (mask 0: the trace), bit-identical on every rank (summed in rank order).
+  double diagonal_sum(index_t mask, index_t value) const;
+  // The diagonal rho[c][c], c in [0, 2^n), on every rank.
+  std::vector<double> diagonal() const;
 
   // P(qubit = 1), bit-identical on every rank.
   double probability_one(unsigned logical_qubit);

@@ -32,15 +32,15 @@ struct PauliExpectVal {
   }
 };
 
-// tr(P rho) = sum_c (P rho)[c][c] = sum_c i^k (-1)^{|c & z|} rho[c ^ x][c]; memory index of
-// rho[ket][bra] is ket + dim * bra.
+// tr(P rho) = sum_c (P rho)[c][c] = sum_c i^k (-1)^{|(c ^ x) & z|} rho[c ^ x][c], since
+// P|j> = i^k (-1)^{|j & z|} |j ^ x>; memory index of rho[ket][bra] is ket + dim * bra.
 struct TracePauliVal {
   const cplx* rho;
   index_t dim, x, z;
   unsigned k;
   QW_HD double operator()(index_t i) const {
     const index_t seg = i / dim, c = i % dim;
-    const cplx v = mul_i_pow(rho[seg * dim * dim + (c ^ x) + dim * c], k + 2 * parity(c & z));
+    const cplx v = mul_i_pow(rho[seg * dim * dim + (c ^ x) + dim * c], k + 2 * parity((c ^ x) & z));
     return static_cast<double>(v.re);
   }
 };

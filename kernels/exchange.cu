@@ -4,6 +4,7 @@
 
 #include "kernels/launch.h"
 #include "kernels/memory.h"
+#include "kernels/sampling.h"
 
 namespace qw::shard {
 namespace {
@@ -52,6 +53,43 @@ struct NormWhere {
   QW_HD double operator()(index_t i) const {
     return (i & mask) == value ? static_cast<double>(norm2(a[i])) : 0.0;
   }
+};
+
+// The memory index of logical ket c's diagonal entry, or ~0 when it is on another rank.
+QW_HD inline index_t diagonal_local_index(const DiagonalLayout& l, index_t c) {
+  index_t x = 0;
+  for (unsigned j = 0; j < l.n; ++j) {
+    const index_t b = (c >> j) & 1;
+    x |= (b << l.phys[j]) | (b << l.phys[l.n + j]);
+  }
+  if ((x >> l.local_bits) != l.rank) return ~index_t{0};
+  return x & ((index_t{1} << l.local_bits) - 1);
+}
+
+struct DiagonalSum {
+  const cplx* a;
+  DiagonalLayout l;
+  index_t mask, value;
+  QW_HD double operator()(index_t c) const {
+    if ((c & mask) != value) return 0.0;
+    const index_t i = diagonal_local_index(l, c);
+    return i == ~index_t{0} ? 0.0 : static_cast<double>(a[i].re);
+  }
+};
+
+struct DiagonalValues {
+  const cplx* a;
+  DiagonalLayout l;
+  double* out;
+  QW_HD void operator()(index_t c) const {
+    const index_t i = diagonal_local_index(l, c);
+    out[c] = i == ~index_t{0} ? 0.0 : static_cast<double>(a[i].re);
+  }
+};
+
+struct WeightVal {
+  const double* w;
+  QW_HD double operator()(index_t c) const { return w[c] > 0 ? w[c] : 0.0; }
 };
 
 constexpr index_t kBlock = 1024;
@@ -141,6 +179,19 @@ void find_cumulative(const cplx* a, index_t n, const double* targets, std::uint6
   DeviceArray<index_t> dout(count);
   for_each_index(count, FindTarget{a, n, dprefix.data(), nblocks, dtargets.data(), dout.data()});
   copy_to_host(out, dout.data(), count * sizeof(index_t));
+}
+
+double diagonal_sum(const cplx* slab, const DiagonalLayout& l, index_t mask, index_t value) {
+  return reduce_sum(index_t{1} << l.n, DiagonalSum{slab, l, mask, value});
+}
+
+void diagonal_values(const cplx* slab, const DiagonalLayout& l, double* out) {
+  for_each_index(index_t{1} << l.n, DiagonalValues{slab, l, out});
+}
+
+void sample_weights(const double* w, index_t n, std::uint64_t seed, std::uint64_t first_shot,
+                    std::uint64_t count, index_t* out) {
+  sample_weighted(n, WeightVal{w}, seed, first_shot, count, out);
 }
 
 }  // namespace qw::shard

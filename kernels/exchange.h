@@ -28,4 +28,22 @@ double norm_where(const cplx* a, index_t n, index_t mask, index_t value);
 void find_cumulative(const cplx* a, index_t n, const double* targets, std::uint64_t count,
                      index_t* out);
 
+// A density matrix of n qubits sharded as a 2n-bit vector (logical bit j < n: ket bit j, n + j: bra
+// bit j): phys[j] is the physical bit of logical bit j; the rank's global bits sit above
+// local_bits (physical index = local index | rank << local_bits).
+struct DiagonalLayout {
+  unsigned n = 0, local_bits = 0;
+  std::uint64_t rank = 0;
+  std::uint8_t phys[64] = {};
+};
+// Sum of Re rho[c][c] over the logical kets c in [0, 2^n) with (c & mask) == value whose diagonal
+// entry lies in this rank's slab (deterministic, kernels/launch.h's fixed tree).
+double diagonal_sum(const cplx* slab, const DiagonalLayout& l, index_t mask, index_t value);
+// out[c] = Re rho[c][c] (device array of 2^n doubles) where the entry lies in this rank's slab, else 0.
+void diagonal_values(const cplx* slab, const DiagonalLayout& l, double* out);
+// Shots [first_shot, first_shot + count) sampled from the weights w (device, n entries; negative
+// ones count as 0) exactly as batch::sample_diagonal does from a density matrix's diagonal.
+void sample_weights(const double* w, index_t n, std::uint64_t seed, std::uint64_t first_shot,
+                    std::uint64_t count, index_t* out);
+
 }  // namespace qw::shard

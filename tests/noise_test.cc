@@ -237,6 +237,27 @@ TEST(DensityEngine, SavedStateAveragesMeasurementsAndHeralds) {
   EXPECT_LT(max_diff(b, plus0), kTol);
 }
 
+TEST(DensityEngine, MidCircuitPauliMeasurementsAgreeWithTheStateVector) {
+  // |+i> measured in Y mid-circuit is +1 every time (a sign error in tr(Y rho) made it random);
+  // Y-type products through MPP and MYY too. Feedback forces shot-by-shot runs.
+  const char* text = "H 0\nS 0\nMY 0\nH 1\nS 1\nH 2\nCX 2 3\nMPP Y2*Y3\nMYY 2 3\nMPP X2*X3\nM 1\nCX rec[-1] 4\nM 4\n";
+  for (const auto rep : {Representation::StateVector, Representation::DensityMatrix}) {
+    DenseOptions o;
+    o.representation = rep;
+    o.shots = 200;
+    const auto r = run_dense(parse_stim(text, "y.stim"), o);
+    ASSERT_FALSE(r.sampled_from_final_state);
+    for (std::uint64_t s = 0; s < 200; ++s) {
+      const std::uint8_t row = r.measurements[s];
+      EXPECT_EQ(row & 1, 0) << "MY of |+i>";
+      EXPECT_EQ((row >> 1) & 1, 1) << "Y2Y3 of Phi+ is -1";
+      EXPECT_EQ((row >> 2) & 1, 1) << "MYY";
+      EXPECT_EQ((row >> 3) & 1, 0) << "X2X3 of Phi+ is +1";
+      EXPECT_EQ((row >> 4) & 1, (row >> 5) & 1) << "feedback copies the Y-basis-prepared qubit's Z outcome";
+    }
+  }
+}
+
 TEST(DensityEngine, MeasurementCollapseAndResetPerShot) {
   // Bell pair, measure qubit 0 mid-circuit, then the two records agree; reset leaves |0>.
   DenseOptions o;
