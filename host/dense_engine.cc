@@ -1525,7 +1525,10 @@ std::string dense_plan(const Circuit& circuit, const DenseOptions& opt) {
     const std::uint64_t slab = seg >> k;
     const std::uint64_t chunk = std::min<std::uint64_t>(slab / 2 / sizeof(cplx), std::uint64_t{1} << 24) * sizeof(cplx);
     out += fmt::format("  sharded over {} ranks: slab {} per rank, exchange buffers 2 x {}\n", ranks, human(slab), human(chunk));
-    if (k > 0) {
+    if (k > 0 && dm) {
+      out += fmt::format("  global bits: the bra bits of qubits {}-{} (the top {} of the 2n = {} bits); every "
+                         "ket bit stays local, so ket-side gates never exchange\n", n - k, n - 1, k, 2 * n);
+    } else if (k > 0) {
       const std::vector<unsigned> phys = module_layout(n, opt.modules);
       std::vector<bool> global(n, false);
       std::string names;
