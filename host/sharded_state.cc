@@ -70,15 +70,27 @@ void ShardedStateVector::swap_global_local(unsigned l, unsigned g) {
   const int partner = rank_ ^ (1 << j);
   const unsigned value = 1u - global_value(g);
   const index_t n = slab_size(), half = n / 2, chunk = std::min(half, g_exchange_chunk);
-  DeviceArray<cplx> dbuf(chunk);
-  std::vector<cplx> send(chunk), recv(chunk);
+  if (send_dev_.size() < chunk) {
+    send_dev_ = DeviceArray<cplx>(chunk);
+    recv_dev_ = DeviceArray<cplx>(chunk);
+  }
   for (index_t first = 0; first < half; first += chunk) {
     const index_t cnt = std::min(chunk, half - first);
-    shard::pack_half(slab_.data(), n, l, value, first, cnt, dbuf.data());
-    copy_to_host(send.data(), dbuf.data(), cnt * sizeof(cplx));
-    mpi::exchange_with(partner, send.data(), recv.data(), cnt * sizeof(cplx));
-    copy_to_device(dbuf.data(), recv.data(), cnt * sizeof(cplx));
-    shard::unpack_half(slab_.data(), n, l, value, first, cnt, dbuf.data());
+    shard::pack_half(slab_.data(), n, l, value, first, cnt, send_dev_.data());
+#if defined(QWEAVE_BACKEND_CUDA)
+    // Staged through host memory (CUDA-aware MPI would send device buffers directly).
+    if (send_host_.size() < chunk) {
+      send_host_.resize(chunk);
+      recv_host_.resize(chunk);
+    }
+    copy_to_host(send_host_.data(), send_dev_.data(), cnt * sizeof(cplx));
+    mpi::exchange_with(partner, send_host_.data(), recv_host_.data(), cnt * sizeof(cplx));
+    copy_to_device(recv_dev_.data(), recv_host_.data(), cnt * sizeof(cplx));
+#else
+    // cpu backend: device memory is host memory, sent as it is.
+    mpi::exchange_with(partner, send_dev_.data(), recv_dev_.data(), cnt * sizeof(cplx));
+#endif
+    shard::unpack_half(slab_.data(), n, l, value, first, cnt, recv_dev_.data());
   }
   const unsigned ql = inv_[l], qg = inv_[g];
   perm_[ql] = g;

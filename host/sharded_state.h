@@ -91,6 +91,10 @@ class ShardedStateVector {
   unsigned k_;
   int rank_;
   std::vector<unsigned> perm_, inv_;
+  // Exchange buffers, kept between exchanges (allocating and first-touching them per exchange cost
+  // several times the transfer: bench/results/cpu-shard.md).
+  DeviceArray<cplx> send_dev_, recv_dev_;
+  std::vector<cplx> send_host_, recv_host_;
   std::vector<std::uint64_t> last_use_;  // per physical local bit: the tick of its last use
   std::uint64_t tick_ = 0, exchanges_ = 0;
   DeviceArray<cplx> slab_;
