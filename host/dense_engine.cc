@@ -822,7 +822,8 @@ double second_uniform(std::uint64_t seed, std::uint64_t stream, std::uint64_t dr
 // counter), so every collective call happens in the same order on every rank.
 class ShardedShot {
  public:
-  ShardedShot(ShardedStateVector& sv, std::uint64_t seed, std::uint64_t shot) : sv_(sv), seed_(seed), shot_(shot) {}
+  ShardedShot(ShardedStateVector& sv, std::uint64_t seed, std::uint64_t shot, const DenseOptions& opt)
+      : sv_(sv), seed_(seed), shot_(shot), opt_(opt) {}
   std::vector<std::uint8_t> record;
 
   void run(const Circuit& c) {
@@ -961,13 +962,61 @@ class ShardedShot {
       }
       return;
     }
+    if (op.gate == GateId::AMPLITUDE_DAMP || op.gate == GateId::PHASE_DAMP || op.gate == GateId::IDLE ||
+        op.gate == GateId::KRAUS1) {
+      std::vector<std::vector<cd>> kraus;
+      for (const Mat2d& k : kraus_of(op.gate, args, opt_)) {
+        kraus.push_back({c64(k.m[0]), c64(k.m[1]), c64(k.m[2]), c64(k.m[3])});
+      }
+      for (const Target& t : ts) kraus_step(kraus, {t.value});
+      return;
+    }
+    if (op.gate == GateId::KRAUS2) {
+      const auto kraus = kraus_operators(op.gate, args);
+      for (std::size_t i = 0; i + 1 < ts.size(); i += 2) kraus_step(kraus, {ts[i].value, ts[i + 1].value});
+      return;
+    }
     if (info.kind == GateKind::Annotation) return;
     throw error_at(c, op, fmt::format("{} is not supported on a state sharded over MPI ranks yet "
-                                      "(unitaries, Z/X/Y measurements and resets, Pauli and heralded "
-                                      "channels, BELL_PAIR are); run it on one rank", info.name));
+                                      "(unitaries, Z/X/Y measurements and resets, Pauli, heralded and "
+                                      "Kraus channels, BELL_PAIR are); run it on one rank", info.name));
   }
 
  private:
+  // Norm-weighted choice of a Kraus operator, with the batched engine's draw and rule
+  // (kernels/batch.cu DecideKraus): u * total against the running sum; psi <- K psi / sqrt(p).
+  void kraus_step(const std::vector<std::vector<cd>>& kraus, std::vector<unsigned> qs) {
+    const std::size_t dim = qs.size() == 1 ? 2 : 4;
+    std::vector<double> norms;
+    for (const auto& k : kraus) {
+      std::vector<cplx> m(dim * dim);
+      for (std::size_t r = 0; r < dim; ++r)
+        for (std::size_t c = 0; c < dim; ++c) {
+          cd acc = 0;
+          for (std::size_t j = 0; j < dim; ++j) acc += std::conj(k[j * dim + r]) * k[j * dim + c];
+          m[r * dim + c] = {static_cast<real>(acc.real()), static_cast<real>(acc.imag())};
+        }
+      norms.push_back(sv_.kraus_norm(qs, m));
+    }
+    double total = 0;
+    for (double x : norms) total += x;
+    const double u = uniform01(seed_, shot_, draw_++) * total;
+    double acc = 0;
+    std::size_t pick = kraus.size() - 1;
+    for (std::size_t i = 0; i < kraus.size(); ++i) {
+      acc += norms[i];
+      if (u < acc && norms[i] > 0) { pick = i; break; }
+    }
+    while (pick > 0 && !(norms[pick] > 0)) --pick;
+    const double p = norms[pick] / total;
+    const double scale = p > 0 ? 1 / std::sqrt(p) : 0;
+    std::vector<cplx> m(dim * dim);
+    for (std::size_t i = 0; i < dim * dim; ++i) {
+      m[i] = {static_cast<real>(scale * kraus[pick][i].real()), static_cast<real>(scale * kraus[pick][i].imag())};
+    }
+    sv_.apply_matrix(static_cast<unsigned>(qs.size()), qs, m);
+  }
+
   void gate(GateId g, std::vector<double> args, std::vector<unsigned> qs) { sv_.apply_gate(g, args, qs); }
   void pauli(char p, unsigned q) {
     if (p == 'X') gate(GateId::X, {}, {q});
@@ -1000,6 +1049,7 @@ class ShardedShot {
 
   ShardedStateVector& sv_;
   std::uint64_t seed_, shot_, draw_ = 0;
+  const DenseOptions& opt_;
   bool fired_ = false;
 };
 
@@ -1021,7 +1071,7 @@ DenseResult run_sharded(const Circuit& circuit, const DenseOptions& opt, DenseRe
     res.state_point = "before terminal measurements";
     ShardedStateVector sv(n);
     sv.relabel_initial(module_layout(n, opt.modules));
-    ShardedShot(sv, opt.seed, 0).run_unitaries(circuit);
+    ShardedShot(sv, opt.seed, 0, opt).run_unitaries(circuit);
     if (opt.keep_state) keep_slab(sv, res);
     for (std::uint32_t q = 0; q < n; ++q) {
       if (terminal.basis[q] == 2) sv.apply_gate(GateId::S_DAG, {}, std::vector<unsigned>{q});
@@ -1043,7 +1093,7 @@ DenseResult run_sharded(const Circuit& circuit, const DenseOptions& opt, DenseRe
   for (std::uint64_t s = 0; s < total; ++s) {
     ShardedStateVector sv(n);
     sv.relabel_initial(module_layout(n, opt.modules));
-    ShardedShot shot(sv, opt.seed, opt.first_shot + s);
+    ShardedShot shot(sv, opt.seed, opt.first_shot + s, opt);
     shot.run(circuit);
     if (s < opt.shots) pack_records(shot.record, 1, shot.record.size(), s, res.bytes_per_shot, res.measurements);
     if (s == 0 && opt.keep_state) keep_slab(sv, res);

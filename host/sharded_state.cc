@@ -408,4 +408,27 @@ void ShardedStateVector::relabel_initial(std::span<const unsigned> phys) {
   inv_ = std::move(inv);
 }
 
+double ShardedStateVector::kraus_norm(std::span<const unsigned> qubits, const std::vector<cplx>& m) {
+  make_local(qubits);
+  double mine = 0;
+  if (qubits.size() == 1) {
+    Mat2 k{};
+    for (int i = 0; i < 4; ++i) k.m[i] = m[static_cast<std::size_t>(i)];
+    batch::quadratic_form_1q(slab_.data(), 1, slab_size(), perm_[qubits[0]], k, norm_scratch());
+  } else {
+    Mat4 k{};
+    for (int i = 0; i < 16; ++i) k.m[i] = m[static_cast<std::size_t>(i)];
+    batch::quadratic_form_2q(slab_.data(), 1, slab_size(), perm_[qubits[0]], perm_[qubits[1]], k, norm_scratch());
+  }
+  copy_to_host(&mine, norm_scratch(), sizeof(double));
+  double total = 0;
+  for (double x : mpi::allgather(mine)) total += x;  // rank order: the same bits on every rank
+  return total;
+}
+
+double* ShardedStateVector::norm_scratch() {
+  if (!norm_.size()) norm_ = DeviceArray<double>(1);
+  return norm_.data();
+}
+
 }  // namespace qw

@@ -54,6 +54,9 @@ class ShardedStateVector {
   // A dense 2^k x 2^k matrix (host, row-major, index bit j = logical_bits[j]) on k <= 4 logical
   // bits: made local first, then batch::apply_dense. Density-matrix superoperators.
   void apply_matrix(unsigned k, std::span<const unsigned> logical_bits, const std::vector<cplx>& m);
+  // ||K psi||^2 for an operator K on 1 or 2 qubits, given M = K^dag K (2x2 or 4x4, row-major,
+  // index bit j = qubits[j]); summed over ranks in rank order.
+  double kraus_norm(std::span<const unsigned> logical_qubits, const std::vector<cplx>& kdag_k);
   // Keeps the entries whose logical bit equals value and multiplies them by s; zeroes the rest.
   void project(unsigned logical_bit, unsigned value, real s);
 
@@ -94,6 +97,8 @@ class ShardedStateVector {
   // Exchange buffers, kept between exchanges (allocating and first-touching them per exchange cost
   // several times the transfer: bench/results/cpu-shard.md).
   DeviceArray<cplx> send_dev_, recv_dev_;
+  DeviceArray<double> norm_;
+  double* norm_scratch();
   std::vector<cplx> send_host_, recv_host_;
   std::vector<std::uint64_t> last_use_;  // per physical local bit: the tick of its last use
   std::uint64_t tick_ = 0, exchanges_ = 0;

@@ -171,11 +171,17 @@ TEST_F(Mpi, ShardedNoisyMidCircuitRunsDrawTheSameAsOneRank) {
                   " --shard --shots 1500 --seed 11 -q -o " + out, &text), 0) << text;
     EXPECT_EQ(read(out).measurements, read(ref).measurements) << np << " ranks";
   }
+  // Kraus channels (a platform's T1/T2 idling) draw like one rank too.
+  const std::string rc = std::string(QWEAVE_SOURCE_DIR) + "/examples/remote_cnot.stim";
+  const std::string ref2 = (dir / "rc1.h5").string(), out2 = (dir / "rc4.h5").string();
+  ASSERT_EQ(run("-np 1 " + std::string(QWEAVE_BINARY) + " sim " + rc + " --platform nv_centre --shots 800 --seed 5 -q -o " + ref2, &text), 0) << text;
+  ASSERT_EQ(run("-np 4 " + std::string(QWEAVE_BINARY) + " sim " + rc + " --platform nv_centre --shard --shots 800 --seed 5 -q -o " + out2, &text), 0) << text;
+  EXPECT_EQ(read(out2).measurements, read(ref2).measurements);
   // What a sharded state cannot run yet is refused with its location, on every rank.
-  const fs::path ad = dir / "ad.stim";
-  std::ofstream(ad) << "H 0 1 2\nAMPLITUDE_DAMP(0.1) 2\nM 0 1 2\n";
-  EXPECT_EQ(run("-np 2 " + std::string(QWEAVE_BINARY) + " sim " + ad.string() + " --shard --no-output", &text), 2);
-  EXPECT_NE(text.find("ad.stim:2:1: AMPLITUDE_DAMP is not supported on a state sharded"), std::string::npos) << text;
+  const fs::path mpp = dir / "mpp.stim";
+  std::ofstream(mpp) << "H 0 1 2\nMPP X0*X1\nM 0 1 2\n";
+  EXPECT_EQ(run("-np 2 " + std::string(QWEAVE_BINARY) + " sim " + mpp.string() + " --shard --no-output", &text), 2);
+  EXPECT_NE(text.find("mpp.stim:2:1: MPP is not supported on a state sharded"), std::string::npos) << text;
 }
 
 // /state/density (rows x cols of complex128) as re, im pairs in row-major order.
