@@ -56,6 +56,16 @@ std::uint64_t device_available_bytes() {
   return free_b;
 }
 const char* backend_name() { return "cuda"; }
+int select_device(int rank_on_node) {
+  int count = 0;
+  if (cudaGetDeviceCount(&count) != cudaSuccess || count == 0) {
+    (void)cudaGetLastError();
+    return 0;
+  }
+  const int dev = rank_on_node % count;
+  check(cudaSetDevice(dev), "cudaSetDevice");
+  return dev;
+}
 std::string_view device_description() {
   static std::string desc = [] {
     cudaDeviceProp prop{};
@@ -98,6 +108,7 @@ std::uint64_t device_available_bytes() {
   return 0;
 }
 const char* backend_name() { return "cpu"; }
+int select_device(int) { return 0; }
 std::string_view device_description() { return "host CPU (OpenMP)"; }
 
 #endif

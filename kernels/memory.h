@@ -16,6 +16,9 @@ void device_synchronize();
 // Memory the backend can still give, in bytes (MemAvailable on cpu, cudaMemGetInfo free on cuda).
 std::uint64_t device_available_bytes();
 const char* backend_name();
+// Under MPI: rank r of a node uses GPU r mod (visible GPUs) on the cuda backend; no-op on cpu.
+// Returns the device index chosen (0 on cpu).
+int select_device(int rank_on_node);
 std::string_view device_description();
 
 // Owning, move-only buffer of T in device memory.

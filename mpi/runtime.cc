@@ -88,6 +88,20 @@ int ranks_on_this_node() {
   return 1;
 }
 
+int rank_on_this_node() {
+#if defined(QWEAVE_HAVE_MPI)
+  if (g_initialised && g_size > 1) {
+    MPI_Comm node;
+    MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, g_rank, MPI_INFO_NULL, &node);
+    int r = 0;
+    MPI_Comm_rank(node, &r);
+    MPI_Comm_free(&node);
+    return r;
+  }
+#endif
+  return 0;
+}
+
 void max_over_ranks(std::uint64_t* value) {
 #if defined(QWEAVE_HAVE_MPI)
   if (g_initialised && g_size > 1) {

@@ -24,6 +24,8 @@ ShotRange my_shots(std::uint64_t total);
 
 // Ranks that share this node's memory (MPI_COMM_TYPE_SHARED); 1 without MPI.
 int ranks_on_this_node();
+// This rank's index among them (0 without MPI).
+int rank_on_this_node();
 
 // *value <- its maximum over the ranks (unchanged on one rank).
 void max_over_ranks(std::uint64_t* value);

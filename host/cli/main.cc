@@ -7,6 +7,7 @@
 #include "host/cli/commands.h"
 #include "host/errors.h"
 #include "host/version.h"
+#include "kernels/memory.h"
 #include "mpi/runtime.h"
 
 namespace {
@@ -21,6 +22,8 @@ void report_error(const char* what) {
 
 int main(int argc, char** argv) {
   qw::mpi::init(&argc, &argv);
+  // Rank r of a node drives GPU r mod (visible GPUs) on the cuda backend.
+  if (qw::mpi::size() > 1) qw::select_device(qw::mpi::rank_on_this_node());
   CLI::App app{"qweave: simulator of modular quantum computers (dense, frame and link engines)"};
   app.require_subcommand(1);
   app.set_version_flag("--version", qw::version_string());

@@ -1,0 +1,511 @@
+#include "host/frame_engine.h"
+
+#include <algorithm>
+#include <cmath>
+#include <complex>
+#include <map>
+#include <stdexcept>
+#include <unordered_map>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "host/errors.h"
+#include "kernels/memory.h"
+
+namespace qw {
+namespace {
+
+using cd = std::complex<double>;
+
+// The 2^g x 2^g Pauli matrix with per-qubit (x, z) bits packed as bit 2j (x) and 2j+1 (z).
+std::vector<cd> pauli_matrix(unsigned g, unsigned bits) {
+  const std::size_t d = std::size_t{1} << g;
+  std::vector<cd> m(d * d, 0.0);
+  for (std::size_t r = 0; r < d; ++r) {
+    for (std::size_t c = 0; c < d; ++c) {
+      cd v = 1;
+      for (unsigned j = 0; j < g && v != 0.0; ++j) {
+        const unsigned x = (bits >> (2 * j)) & 1, z = (bits >> (2 * j + 1)) & 1;
+        const unsigned rj = (r >> j) & 1, cj = (c >> j) & 1;
+        if (rj != (cj ^ x)) { v = 0; break; }
+        // X^x Z^z |c> = (-1)^(z c) |c ^ x>
+        if (z && cj) v = -v;
+      }
+      m[r * d + c] = v;
+    }
+  }
+  return m;
+}
+
+std::vector<cd> matmul(const std::vector<cd>& a, const std::vector<cd>& b, std::size_t d) {
+  std::vector<cd> out(d * d, 0.0);
+  for (std::size_t i = 0; i < d; ++i)
+    for (std::size_t k = 0; k < d; ++k)
+      for (std::size_t j = 0; j < d; ++j) out[i * d + j] += a[i * d + k] * b[k * d + j];
+  return out;
+}
+
+std::vector<cd> dagger(const std::vector<cd>& a, std::size_t d) {
+  std::vector<cd> out(d * d);
+  for (std::size_t i = 0; i < d; ++i)
+    for (std::size_t j = 0; j < d; ++j) out[j * d + i] = std::conj(a[i * d + j]);
+  return out;
+}
+
+InputError error_at(const std::string& source, const Instruction& op, const std::string& what) {
+  return InputError(source, op.where.line, op.where.column, what);
+}
+
+// Pauli code (0 I, 1 X, 2 Y, 3 Z) as frame bits (x, z).
+unsigned pauli_bits(unsigned code) { return (code == 1 || code == 2 ? 1u : 0u) | (code >= 2 ? 2u : 0u); }
+
+enum class Kind {
+  Skip, Clifford, Spp, Measure, MeasureReset, Reset, Channel, Correlated, Mixed, Detector, Observable
+};
+
+// A classically controlled Pauli or one quantum pair of an instruction that mixes both.
+struct MixedStep {
+  bool classical;
+  std::uint32_t lookback, qubit;  // classical
+  bool x, z;
+  std::uint32_t arena;            // quantum: offset of the pair in the arena
+};
+
+struct Compiled {
+  Kind kind = Kind::Skip;
+  unsigned group = 1;
+  frame::Gf2Map map{};
+  std::uint32_t arena = 0, count = 0;  // qubits/factors at arena[arena..]; count = groups/products
+  std::uint32_t offsets = 0;           // product offsets (relative to `arena`) at arena[offsets..]
+  std::uint32_t factors = 0;           // number of factors (Correlated)
+  std::uint64_t threshold = 0;         // result flip (Measure*) / fire (Correlated)
+  bool else_branch = false;
+  frame::PauliTable table;
+  std::vector<MixedStep> steps;
+  std::vector<std::uint32_t> lookbacks;  // Detector / Observable
+  std::uint64_t observable = 0;
+};
+
+struct Compiler {
+  std::string source;
+  std::vector<std::uint32_t> arena;
+  std::unordered_map<const Instruction*, Compiled> ops;
+  std::map<std::pair<GateId, std::vector<double>>, std::optional<frame::Gf2Map>> cliffords;
+  std::uint64_t max_lookback = 1;
+  std::uint32_t initial = 0;  // Z factors of every qubit in the arena, for the initial reset
+
+  std::uint32_t push(std::uint32_t v) {
+    arena.push_back(v);
+    return static_cast<std::uint32_t>(arena.size() - 1);
+  }
+
+  static std::uint32_t factor_of(const Target& t) {
+    const char p = t.pauli_char() ? t.pauli_char() : 'Z';
+    std::uint32_t f = t.value;
+    if (p == 'X' || p == 'Y') f |= frame::kFactorX;
+    if (p == 'Z' || p == 'Y') f |= frame::kFactorZ;
+    return f;
+  }
+
+  // Products of Pauli-product targets (X0*Y1 Z2 -> [X0 Y1], [Z2]) into the arena.
+  void push_products(Compiled& k, std::span<const Target> ts) {
+    std::vector<std::vector<std::uint32_t>> products;
+    bool join = false;
+    for (const Target& t : ts) {
+      if (t.is_combiner()) { join = true; continue; }
+      if (products.empty() || !join) products.emplace_back();
+      join = false;
+      products.back().push_back(factor_of(t));
+    }
+    push_product_list(k, products);
+  }
+  void push_product_list(Compiled& k, const std::vector<std::vector<std::uint32_t>>& products) {
+    k.arena = static_cast<std::uint32_t>(arena.size());
+    for (const auto& p : products)
+      for (std::uint32_t f : p) push(f);
+    k.offsets = static_cast<std::uint32_t>(arena.size());
+    std::uint32_t at = 0;
+    push(0);
+    for (const auto& p : products) push(at += static_cast<std::uint32_t>(p.size()));
+    k.count = static_cast<std::uint32_t>(products.size());
+  }
+
+  void compile(const Circuit& c) {
+    for (const Instruction& op : c.instructions()) {
+      if (op.gate == GateId::REPEAT) {
+        compile(c.block(op));
+        continue;
+      }
+      if (ops.count(&op)) continue;
+      ops.emplace(&op, compile_op(c, op));
+    }
+  }
+
+  Compiled compile_op(const Circuit& c, const Instruction& op) {
+    const GateInfo& info = gate_info(op.gate);
+    const auto ts = c.targets(op);
+    const auto args = c.args(op);
+    Compiled k;
+    k.group = info.group;
+    switch (info.kind) {
+      case GateKind::Unitary: return compile_unitary(c, op, info, ts, args);
+      case GateKind::Collapse: return compile_collapse(op, info, ts, args);
+      case GateKind::Noise: return compile_noise(op, info, ts, args);
+      case GateKind::Annotation:
+        if (op.gate == GateId::DETECTOR || op.gate == GateId::OBSERVABLE_INCLUDE) {
+          k.kind = op.gate == GateId::DETECTOR ? Kind::Detector : Kind::Observable;
+          for (const Target& t : ts) {
+            if (!t.is_rec()) {
+              throw error_at(source, op, fmt::format("{} with Pauli targets is not supported by the frame "
+                                                     "engine yet; use rec[-k] targets", info.name));
+            }
+            k.lookbacks.push_back(t.value);
+            max_lookback = std::max<std::uint64_t>(max_lookback, t.value);
+          }
+          if (k.kind == Kind::Observable) k.observable = static_cast<std::uint64_t>(args[0]);
+        }
+        return k;
+      default: return k;
+    }
+  }
+
+  std::optional<frame::Gf2Map> clifford(GateId g, std::span<const double> args) {
+    auto key = std::make_pair(g, std::vector<double>(args.begin(), args.end()));
+    auto it = cliffords.find(key);
+    if (it == cliffords.end()) it = cliffords.emplace(key, clifford_frame_action(g, args)).first;
+    return it->second;
+  }
+
+  Compiled compile_unitary(const Circuit& c, const Instruction& op, const GateInfo& info,
+                           std::span<const Target> ts, std::span<const double> args) {
+    (void)c;
+    Compiled k;
+    k.group = info.group;
+    if (op.gate == GateId::SPP || op.gate == GateId::SPP_DAG) {
+      k.kind = Kind::Spp;
+      push_products(k, ts);
+      return k;
+    }
+    if (op.gate == GateId::I || op.gate == GateId::II) return k;
+    const auto map = info.group <= 2 ? clifford(op.gate, args) : std::nullopt;
+    if (!map) {
+      throw error_at(source, op, fmt::format("{} is not a Clifford gate: the frame engine runs Clifford "
+                                             "circuits with Pauli noise (use the dense engine)", info.name));
+    }
+    k.map = *map;
+    bool classical = false;
+    for (const Target& t : ts) classical |= !t.is_qubit();
+    if (!classical) {
+      k.kind = Kind::Clifford;
+      k.arena = static_cast<std::uint32_t>(arena.size());
+      for (const Target& t : ts) push(t.value);
+      k.count = static_cast<std::uint32_t>(ts.size() / info.group);
+      return k;
+    }
+    // Classically controlled Paulis: the rec/sweep side is the Z control (as the dense engine).
+    k.kind = Kind::Mixed;
+    for (std::size_t i = 0; i + 1 < ts.size(); i += 2) {
+      const Target &a = ts[i], &b = ts[i + 1];
+      MixedStep s{};
+      if (a.is_qubit() && b.is_qubit()) {
+        s.classical = false;
+        s.arena = push(a.value);
+        push(b.value);
+        k.steps.push_back(s);
+        continue;
+      }
+      const Target& ctl = a.is_qubit() ? b : a;
+      const Target& tgt = a.is_qubit() ? a : b;
+      if (!tgt.is_qubit() || ctl.is_sweep()) continue;  // no sweep data: sweep bits are 0
+      char p = 'Z';
+      if (op.gate == GateId::CX || op.gate == GateId::XCZ) p = 'X';
+      if (op.gate == GateId::CY || op.gate == GateId::YCZ) p = 'Y';
+      s.classical = true;
+      s.lookback = ctl.value;
+      s.qubit = tgt.value;
+      s.x = p != 'Z';
+      s.z = p != 'X';
+      max_lookback = std::max<std::uint64_t>(max_lookback, ctl.value);
+      k.steps.push_back(s);
+    }
+    return k;
+  }
+
+  Compiled compile_collapse(const Instruction& op, const GateInfo& info, std::span<const Target> ts,
+                            std::span<const double> args) {
+    Compiled k;
+    const double flip = args.empty() ? 0.0 : args[0];
+    k.threshold = frame::threshold32(flip);
+    std::uint32_t basis = frame::kFactorZ;
+    switch (op.gate) {
+      case GateId::MX: case GateId::MRX: case GateId::RX: case GateId::MXX: basis = frame::kFactorX; break;
+      case GateId::MY: case GateId::MRY: case GateId::RY: case GateId::MYY:
+        basis = frame::kFactorX | frame::kFactorZ; break;
+      default: break;
+    }
+    std::vector<std::vector<std::uint32_t>> products;
+    switch (op.gate) {
+      case GateId::MPP:
+        k.kind = Kind::Measure;
+        push_products(k, ts);
+        return k;
+      case GateId::MPAD:
+        k.kind = Kind::Measure;
+        products.resize(ts.size());
+        break;
+      case GateId::MXX: case GateId::MYY: case GateId::MZZ:
+        k.kind = Kind::Measure;
+        for (std::size_t i = 0; i + 1 < ts.size(); i += 2) products.push_back({ts[i].value | basis, ts[i + 1].value | basis});
+        break;
+      default:
+        k.kind = (op.gate == GateId::R || op.gate == GateId::RX || op.gate == GateId::RY) ? Kind::Reset
+                 : (op.gate == GateId::MR || op.gate == GateId::MRX || op.gate == GateId::MRY) ? Kind::MeasureReset
+                                                                                              : Kind::Measure;
+        for (const Target& t : ts) products.push_back({t.value | basis});
+        break;
+    }
+    (void)info;
+    push_product_list(k, products);
+    return k;
+  }
+
+  Compiled compile_noise(const Instruction& op, const GateInfo& info, std::span<const Target> ts,
+                         std::span<const double> args) {
+    Compiled k;
+    k.kind = Kind::Channel;
+    k.group = info.group;
+    frame::PauliTable& t = k.table;
+    double cum = 0;
+    auto add = [&](double p, std::uint8_t pauli, bool herald) {
+      cum += p;
+      t.threshold[t.outcomes] = frame::threshold32(cum);
+      t.pauli[t.outcomes] = pauli;
+      t.herald[t.outcomes] = herald;
+      ++t.outcomes;
+    };
+    switch (op.gate) {
+      case GateId::I_ERROR: case GateId::II_ERROR: k.kind = Kind::Skip; return k;
+      case GateId::X_ERROR: add(args[0], 1, false); break;
+      case GateId::Y_ERROR: add(args[0], 3, false); break;
+      case GateId::Z_ERROR: add(args[0], 2, false); break;
+      case GateId::DEPOLARIZE1:
+        for (unsigned c = 1; c < 4; ++c) add(args[0] / 3, static_cast<std::uint8_t>(pauli_bits(c)), false);
+        break;
+      case GateId::PAULI_CHANNEL_1:
+        for (unsigned c = 1; c < 4; ++c) add(args[c - 1], static_cast<std::uint8_t>(pauli_bits(c)), false);
+        break;
+      case GateId::DEPOLARIZE2: case GateId::PAULI_CHANNEL_2:
+        // Stim's order IX, IY, IZ, XI, …, ZZ: outcome 4a + b is Pauli a on the first target, b on the second.
+        for (unsigned c = 1; c < 16; ++c) {
+          const double p = op.gate == GateId::DEPOLARIZE2 ? args[0] / 15 : args[c - 1];
+          add(p, static_cast<std::uint8_t>(pauli_bits(c / 4) | (pauli_bits(c % 4) << 2)), false);
+        }
+        break;
+      case GateId::HERALDED_ERASE:
+        // Erased: a uniformly random Pauli (I, X, Y, Z), heralded.
+        for (unsigned c = 0; c < 4; ++c) add(args[0] / 4, static_cast<std::uint8_t>(pauli_bits(c)), true);
+        t.heralded = true;
+        break;
+      case GateId::HERALDED_PAULI_CHANNEL_1:
+        for (unsigned c = 0; c < 4; ++c) add(args[c], static_cast<std::uint8_t>(pauli_bits(c)), true);
+        t.heralded = true;
+        break;
+      case GateId::CORRELATED_ERROR: case GateId::ELSE_CORRELATED_ERROR: {
+        k.kind = Kind::Correlated;
+        k.else_branch = op.gate == GateId::ELSE_CORRELATED_ERROR;
+        k.threshold = frame::threshold32(args[0]);
+        k.arena = static_cast<std::uint32_t>(arena.size());
+        for (const Target& tg : ts) {
+          if (!tg.is_combiner()) push(factor_of(tg));
+        }
+        k.factors = static_cast<std::uint32_t>(arena.size() - k.arena);
+        return k;
+      }
+      default:
+        throw error_at(source, op, fmt::format("{} is not a Pauli channel: the frame engine runs Clifford "
+                                               "circuits with Pauli noise (use the dense engine)", info.name));
+    }
+    k.arena = static_cast<std::uint32_t>(arena.size());
+    for (const Target& tg : ts) push(tg.value);
+    k.count = static_cast<std::uint32_t>(ts.size() / info.group);
+    return k;
+  }
+};
+
+class FrameRun {
+ public:
+  FrameRun(const Circuit& c, const FrameOptions& o, Compiler& comp)
+      : c_(c), comp_(comp), words_((o.shots + 63) / 64),
+        x_(std::max<std::size_t>(1, std::size_t{c.num_qubits()}) * words_),
+        z_(x_.size()),
+        slots_(comp.max_lookback),
+        record_(slots_ * words_),
+        fired_(words_),
+        arena_(comp.arena.size()),
+        num_det_(c.num_detectors()),
+        num_obs_(c.num_observables()),
+        det_(num_det_ * words_),
+        obs_(num_obs_ * words_) {
+    f_ = frame::Frames{x_.data(), z_.data(), words_, o.first_shot / 64, o.seed};
+    rec_ = frame::Record{record_.data(), slots_};
+    if (!comp.arena.empty()) copy_to_device(arena_.data(), comp.arena.data(), comp.arena.size() * sizeof(std::uint32_t));
+    frame::fill_zero(x_.data(), x_.size());
+    frame::fill_zero(z_.data(), z_.size());
+    frame::fill_zero(record_.data(), record_.size());
+    frame::fill_zero(fired_.data(), fired_.size());
+    frame::fill_zero(det_.data(), det_.size());
+    frame::fill_zero(obs_.data(), obs_.size());
+    frame::reset_factors(f_, at(comp.initial), c.num_qubits(), draws(c.num_qubits()));
+  }
+
+  void run(const Circuit& c) {
+    for (const Instruction& op : c.instructions()) {
+      if (op.gate == GateId::REPEAT) {
+        for (std::uint64_t i = 0; i < op.repeat_count; ++i) run(c.block(op));
+        continue;
+      }
+      step(op, comp_.ops.at(&op));
+    }
+  }
+
+  FrameResult result(std::uint64_t shots) {
+    device_synchronize();
+    FrameResult r;
+    r.shots = shots;
+    r.num_detectors = num_det_;
+    r.num_observables = num_obs_;
+    r.detector_bytes_per_shot = (num_det_ + 7) / 8;
+    r.observable_bytes_per_shot = (num_obs_ + 7) / 8;
+    r.detectors.resize(shots * r.detector_bytes_per_shot);
+    r.observables.resize(shots * r.observable_bytes_per_shot);
+    r.detector_flip_counts.resize(num_det_);
+    frame::pack_shot_major(det_.data(), num_det_, words_, shots, r.detectors.data());
+    frame::pack_shot_major(obs_.data(), num_obs_, words_, shots, r.observables.data());
+    frame::count_row_ones(det_.data(), num_det_, words_, shots, r.detector_flip_counts.data());
+    return r;
+  }
+
+ private:
+  const std::uint32_t* at(std::uint32_t offset) const { return arena_.data() + offset; }
+  std::uint64_t draws(std::uint64_t targets) {
+    const std::uint64_t d = draw_;
+    draw_ += frame::kDrawsPerTarget * std::max<std::uint64_t>(1, targets);
+    return d;
+  }
+  std::uint64_t slot_of(const Instruction& op, std::uint32_t lookback) const {
+    if (lookback == 0 || lookback > results_) {
+      throw InputError(c_.source_name, op.where.line, op.where.column,
+                       fmt::format("rec[-{}] reaches before the first measurement", lookback));
+    }
+    return (results_ - lookback) % slots_;
+  }
+
+  void step(const Instruction& op, const Compiled& k) {
+    switch (k.kind) {
+      case Kind::Skip: return;
+      case Kind::Clifford:
+        frame::apply_clifford(f_, at(k.arena), k.count, k.group, k.map);
+        return;
+      case Kind::Spp:
+        frame::apply_spp(f_, at(k.arena), at(k.offsets), k.count);
+        return;
+      case Kind::Measure: case Kind::MeasureReset: case Kind::Reset:
+        if (k.kind != Kind::Reset) {
+          frame::measure_products(f_, at(k.arena), at(k.offsets), k.count, rec_, results_, k.threshold,
+                                  draws(k.count));
+          results_ += k.count;
+        }
+        if (k.kind != Kind::Measure) frame::reset_factors(f_, at(k.arena), k.count, draws(k.count));
+        return;
+      case Kind::Channel: {
+        frame::pauli_channel(f_, at(k.arena), k.count, k.group, k.table, rec_, results_, draws(k.count));
+        if (k.table.heralded) results_ += k.count;
+        return;
+      }
+      case Kind::Correlated:
+        frame::correlated_error(f_, at(k.arena), k.factors, k.threshold, k.else_branch, fired_.data(), draws(1));
+        return;
+      case Kind::Mixed:
+        for (const MixedStep& s : k.steps) {
+          if (s.classical) {
+            frame::controlled_pauli(f_, rec_, slot_of(op, s.lookback), s.qubit, s.x, s.z);
+          } else {
+            frame::apply_clifford(f_, at(s.arena), 1, 2, k.map);
+          }
+        }
+        return;
+      case Kind::Detector: case Kind::Observable: {
+        std::uint64_t* dst = k.kind == Kind::Detector ? det_.data() + detector_++ * words_
+                                                      : obs_.data() + k.observable * words_;
+        std::vector<std::uint64_t> slots;
+        for (std::uint32_t lb : k.lookbacks) slots.push_back(slot_of(op, lb));
+        for (std::size_t i = 0; i < slots.size(); i += 64) {
+          frame::xor_rows(dst, rec_, words_, slots.data() + i,
+                          static_cast<unsigned>(std::min<std::size_t>(64, slots.size() - i)));
+        }
+        return;
+      }
+    }
+  }
+
+  const Circuit& c_;
+  Compiler& comp_;
+  index_t words_;
+  DeviceArray<std::uint64_t> x_, z_;
+  std::uint64_t slots_;
+  DeviceArray<std::uint64_t> record_, fired_;
+  DeviceArray<std::uint32_t> arena_;
+  std::uint64_t num_det_, num_obs_;
+  DeviceArray<std::uint64_t> det_, obs_;
+  frame::Frames f_{};
+  frame::Record rec_{};
+  std::uint64_t results_ = 0, detector_ = 0, draw_ = 0;
+};
+
+}  // namespace
+
+std::optional<frame::Gf2Map> clifford_frame_action(GateId id, std::span<const double> args) {
+  const unsigned g = gate_info(id).group;
+  if (g < 1 || g > 2) return std::nullopt;
+  const std::size_t d = std::size_t{1} << g;
+  const auto u = gate_matrix(id, args);
+  const auto ud = dagger(u, d);
+  frame::Gf2Map m{};
+  // Generator i in bit order (x0, z0, x1, z1); its image U P U^dag as frame bits (column i).
+  for (unsigned i = 0; i < 2 * g; ++i) {
+    const auto conj = matmul(matmul(u, pauli_matrix(g, 1u << i), d), ud, d);
+    bool found = false;
+    for (unsigned q = 0; q < (1u << (2 * g)) && !found; ++q) {
+      const auto p = pauli_matrix(g, q);
+      cd overlap = 0;  // tr(Q^dag V) / d: modulus 1 iff V = phase * Q
+      for (std::size_t a = 0; a < d * d; ++a) overlap += std::conj(p[a]) * conj[a];
+      if (std::abs(std::abs(overlap) / static_cast<double>(d) - 1.0) < 1e-9) {
+        found = true;
+        for (unsigned j = 0; j < 2 * g; ++j) {
+          if ((q >> j) & 1) m.rows[j] |= static_cast<std::uint8_t>(1u << i);
+        }
+      }
+    }
+    if (!found) return std::nullopt;
+  }
+  return m;
+}
+
+FrameResult run_frames(const Circuit& circuit, const FrameOptions& options) {
+  if (options.first_shot % 64 != 0) {
+    throw std::invalid_argument("run_frames: first_shot must be a multiple of 64");
+  }
+  Compiler comp;
+  comp.source = circuit.source_name;
+  comp.compile(circuit);
+  // Every qubit starts in |0>, a Z eigenstate: the frame starts as x = 0, z = random (as Stim's),
+  // so that measurements which do not commute with Z_q before anything touches q come out random.
+  comp.initial = static_cast<std::uint32_t>(comp.arena.size());
+  for (std::uint32_t q = 0; q < circuit.num_qubits(); ++q) comp.push(q | frame::kFactorZ);
+  FrameRun run(circuit, options, comp);
+  run.run(circuit);
+  return run.result(options.shots);
+}
+
+}  // namespace qw

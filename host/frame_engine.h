@@ -1,0 +1,44 @@
+// The Pauli-frame engine: detection events and observable flips of Clifford circuits with Pauli
+// noise, 64 shots per machine word, without a reference sample (docs/frame.md).
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "host/circuit.h"
+#include "kernels/frame.h"
+
+namespace qw {
+
+struct FrameOptions {
+  std::uint64_t shots = 1;       // shots to run: [first_shot, first_shot + shots)
+  std::uint64_t seed = 0;
+  // Global index of the first shot; a multiple of 64 (the RNG stream is the 64-shot word index,
+  // so ranks split the shots at word boundaries and get the bits of a single-rank run).
+  std::uint64_t first_shot = 0;
+};
+
+struct FrameResult {
+  std::uint64_t shots = 0;
+  std::uint64_t num_detectors = 0;
+  std::uint64_t num_observables = 0;
+  std::uint64_t detector_bytes_per_shot = 0;    // ceil(num_detectors / 8)
+  std::uint64_t observable_bytes_per_shot = 0;  // ceil(num_observables / 8)
+  // Shot-major, bit-packed like DenseResult::measurements: [shots][bytes], little-endian bit order.
+  std::vector<std::uint8_t> detectors;
+  std::vector<std::uint8_t> observables;
+  std::vector<std::uint64_t> detector_flip_counts;  // shots in which detector d fired
+};
+
+// The GF(2) action on the frame bits (x0, z0[, x1, z1]) of a 1- or 2-qubit unitary, derived from
+// gate_matrix by conjugating X_j and Z_j of each target through U; nullopt if U is not Clifford
+// (or acts on more than 2 qubits). Precondition: kind == Unitary, not SPP/SPP_DAG.
+std::optional<frame::Gf2Map> clifford_frame_action(GateId id, std::span<const double> args);
+
+// Runs the circuit. Throws InputError (with the instruction's location) for non-Clifford gates,
+// non-Pauli channels, Pauli targets of OBSERVABLE_INCLUDE and rec[-k] reaching before the first
+// measurement; std::invalid_argument if first_shot is not a multiple of 64.
+FrameResult run_frames(const Circuit& circuit, const FrameOptions& options);
+
+}  // namespace qw
