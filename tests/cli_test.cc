@@ -214,6 +214,21 @@ TEST_F(Cli, DryRunPrintsThePlanAndRunsNothing) {
   EXPECT_FALSE(fs::exists(out));
 }
 
+TEST_F(Cli, FrameEngineWritesDetectorsAndMatchesTheAnalyticFlipRate) {
+  const std::string out = (dir / "rep.h5").string();
+  const CmdResult r = run(std::string("sim ") + QWEAVE_SOURCE_DIR + "/examples/repetition_code.stim --engine frame "
+                          "--shots 50000 --seed 1 -o " + out);
+  ASSERT_EQ(r.status, 0) << r.out;
+  // The unencoded observable (data qubit 8) flips when an odd number of its 10 rounds of
+  // X_ERROR(0.02) fired: (1 - (1 - 2p)^10) / 2.
+  const double want = (1 - std::pow(1 - 2 * 0.02, 10)) / 2;
+  const double got = read_summary(out, "observable_flip_rate_0");
+  EXPECT_NEAR(got, want, 5 * std::sqrt(want * (1 - want) / 50000)) << r.out;
+  const CmdResult bad = run(std::string("sim ") + QWEAVE_SOURCE_DIR + "/examples/qft.qasm --engine frame --no-output");
+  EXPECT_EQ(bad.status, 2);
+  EXPECT_NE(bad.out.find("qft.qasm:"), std::string::npos) << bad.out;
+}
+
 TEST_F(Cli, VersionAndFormatOverride) {
   CmdResult r = run("--version");
   EXPECT_EQ(r.status, 0);

@@ -266,6 +266,40 @@ TEST_F(Mpi, ShardedDensityMatrixAveragedAndTerminalMatchOneRank) {
             std::string::npos) << text;
 }
 
+std::vector<std::uint8_t> read_bits(const std::string& path, const char* name) {
+  const hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  std::vector<std::uint8_t> v;
+  if (f < 0) return v;
+  const hid_t d = H5Dopen2(f, name, H5P_DEFAULT);
+  const hid_t s = H5Dget_space(d);
+  hsize_t dims[2] = {};
+  H5Sget_simple_extent_dims(s, dims, nullptr);
+  v.resize(dims[0] * dims[1]);
+  if (!v.empty()) H5Dread(d, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data());
+  H5Sclose(s);
+  H5Dclose(d);
+  H5Fclose(f);
+  return v;
+}
+
+TEST_F(Mpi, FrameEngineGivesTheSameDetectionEventsForAnyRankCount) {
+  const std::string rep = std::string(QWEAVE_SOURCE_DIR) + "/examples/repetition_code.stim";
+  std::vector<std::vector<std::uint8_t>> det, obs;
+  for (int np : {1, 2, 3}) {
+    const std::string out = (dir / ("f" + std::to_string(np) + ".h5")).string();
+    std::string text;
+    ASSERT_EQ(run("-np " + std::to_string(np) + " " + QWEAVE_BINARY + " sim " + rep +
+                  " --engine frame --shots 5001 --seed 3 -q -o " + out, &text), 0) << text;
+    det.push_back(read_bits(out, "/detectors"));
+    obs.push_back(read_bits(out, "/observables"));
+  }
+  ASSERT_FALSE(det[0].empty());
+  EXPECT_EQ(det[1], det[0]);
+  EXPECT_EQ(det[2], det[0]);
+  EXPECT_EQ(obs[1], obs[0]);
+  EXPECT_EQ(obs[2], obs[0]);
+}
+
 TEST_F(Mpi, AFailingRankEndsTheJobWithItsStatus) {
   const fs::path bad = dir / "bad.stim";
   std::ofstream(bad) << "H 0\nCX 0 1 2\n";

@@ -7,10 +7,12 @@
 #include <omp.h>
 #include <unordered_map>
 #include <unistd.h>
+#include <cstring>
 
 #include "host/cli/commands.h"
 #include "host/diagnostics.h"
 #include "host/errors.h"
+#include "host/frame_engine.h"
 #include "host/parse.h"
 #include "host/result_file.h"
 #include "host/dense_engine.h"
@@ -36,8 +38,9 @@ void add_sim(CLI::App& app, SimArgs& a) {
   auto* cmd = app.add_subcommand("sim", "Run a circuit (Stim format or OpenQASM 2.0)");
   cmd->add_option("circuit", a.circuit, "Circuit file (.stim or .qasm)")->required();
   cmd->add_option("--engine", a.engine,
-                  "Engine: sv (state vector, noise as trajectories) or dm (density matrix, exact)")
-      ->check(CLI::IsMember({"sv", "dm"}))->capture_default_str();
+                  "Engine: sv (state vector, noise as trajectories), dm (density matrix, exact) or "
+                  "frame (Pauli frames: detection events and observables of Clifford circuits)")
+      ->check(CLI::IsMember({"sv", "dm", "frame"}))->capture_default_str();
   cmd->add_option("--format", a.format, "Circuit format: auto (by extension), stim, qasm")
       ->check(CLI::IsMember({"auto", "stim", "qasm"}))->capture_default_str();
   cmd->add_option("--shots", a.shots, "Number of shots")->check(kCount)->capture_default_str();
@@ -132,6 +135,78 @@ void print_histogram(const DenseResult& r, std::uint64_t shots) {
 
 }  // namespace
 
+// --engine frame: detection events and observable flips (docs/frame.md). Under MPI the ranks split
+// the shots at 64-shot word boundaries (the frame engine's RNG stream is the word).
+int run_frame_sim(const SimArgs& a, const Circuit& circuit, const std::string& out_path,
+                  std::chrono::steady_clock::time_point t0) {
+  if (a.save_state || !a.reports.empty() || a.shard || !a.platform.empty()) {
+    throw InputError("--engine frame has no state: --save-state, --report, --shard and --platform "
+                     "(non-Pauli idling) do not apply");
+  }
+  const std::uint64_t words = (a.shots + 63) / 64;
+  const mpi::ShotRange w = mpi::my_shots(words);
+  FrameOptions fo;
+  fo.seed = a.seed;
+  fo.first_shot = w.first * 64;
+  fo.shots = std::min<std::uint64_t>(a.shots, (w.first + w.count) * 64) - std::min<std::uint64_t>(a.shots, fo.first_shot);
+  if (a.dry_run) {
+    if (mpi::rank() == 0) {
+      fmt::print("plan: frame engine, {} qubits, {} detectors, {} observables, {} shots in {} words of 64, "
+                 "{} rank{}\n  frames: {} bytes per qubit per 64 shots (x and z)\n", circuit.num_qubits(),
+                 circuit.num_detectors(), circuit.num_observables(), a.shots, words, mpi::size(),
+                 mpi::size() == 1 ? "" : "s", 16);
+    }
+    return kExitOk;
+  }
+  const FrameResult r = run_frames(circuit, fo);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  // Totals over ranks for the summary.
+  std::uint64_t fired = 0;
+  for (std::uint64_t c : r.detector_flip_counts) fired += c;
+  std::vector<std::uint64_t> obs_flips(r.num_observables, 0);
+  for (std::uint64_t s = 0; s < r.shots; ++s)
+    for (std::uint64_t k = 0; k < r.num_observables; ++k)
+      obs_flips[k] += (r.observables[s * r.observable_bytes_per_shot + k / 8] >> (k % 8)) & 1u;
+  std::vector<std::uint64_t> totals(obs_flips);
+  totals.push_back(fired);
+  mpi::allreduce_sum(totals.data(), totals.size());
+  fired = totals.back();
+  const double det_fraction = r.num_detectors && a.shots ? double(fired) / (double(r.num_detectors) * a.shots) : 0.0;
+  if (!out_path.empty()) {
+    RunAttributes attrs;
+    attrs.engine = "frame";
+    attrs.backend = backend_name();
+    attrs.precision = kPrecisionName;
+    attrs.ranks = mpi::size();
+    attrs.seed = a.seed;
+    attrs.shots = a.shots;
+    attrs.qubits = circuit.num_qubits();
+    attrs.circuit = circuit.source_text;
+    ResultFile file(out_path, attrs);
+    file.write_bits_rows("/detectors", r.detectors.data(), fo.first_shot, r.shots, a.shots, r.num_detectors);
+    file.write_bits_rows("/observables", r.observables.data(), fo.first_shot, r.shots, a.shots, r.num_observables);
+    file.write_summary("detection_fraction", det_fraction, "", "fraction of detector bits that fired, over all shots");
+    for (std::uint64_t k = 0; k < r.num_observables; ++k) {
+      file.write_summary(fmt::format("observable_flip_rate_{}", k), a.shots ? double(totals[k]) / a.shots : 0.0, "",
+                         fmt::format("fraction of shots in which observable {} flipped", k));
+    }
+    file.write_summary("wall_time", seconds, "s", "wall-clock time of the run, parse to results");
+    file.close();
+  }
+  if (!a.quiet && mpi::rank() == 0) {
+    fmt::print("qweave sim {}: {} qubits, {} detectors, {} observables, {} shots\n", a.circuit,
+               circuit.num_qubits(), r.num_detectors, r.num_observables, a.shots);
+    fmt::print("  engine frame on {}, seed {}{}\n", backend_name(), a.seed,
+               mpi::size() > 1 ? fmt::format(", shots split over {} ranks", mpi::size()) : "");
+    fmt::print("  detection fraction {:.6g}\n", det_fraction);
+    for (std::uint64_t k = 0; k < r.num_observables; ++k) {
+      fmt::print("  observable {} flipped in {:.6g} of shots\n", k, a.shots ? double(totals[k]) / a.shots : 0.0);
+    }
+    fmt::print("  time {:.3f} s{}\n", seconds, out_path.empty() ? "" : fmt::format(", results in {}", out_path));
+  }
+  return kExitOk;
+}
+
 int run_sim(const SimArgs& a) {
   const auto t0 = std::chrono::steady_clock::now();
   const bool dry = a.dry_run;
@@ -160,6 +235,8 @@ int run_sim(const SimArgs& a) {
                        " does not exist or is not writable)");
     }
   }
+
+  if (a.engine == "frame") return run_frame_sim(a, circuit, out_path, t0);
 
   DenseOptions opt;
   opt.representation = a.engine == "dm" ? Representation::DensityMatrix : Representation::StateVector;
