@@ -1,0 +1,41 @@
+#!/usr/bin/env python3
+"""Pauli-frame throughput: qweave --engine frame vs Stim's detector sampler on rotated surface-code
+memory circuits (d rounds, p = 0.001 circuit-level noise), measured in the same run, one core each
+(qweave --threads 1; Stim samples on one thread). Needs `pip install stim`; prints a Markdown table.
+    python3 bench/frame_vs_stim.py build/qweave [shots]"""
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+try:
+    import stim
+except ImportError:
+    print("stim is not installed (pip install stim): nothing to compare with")
+    sys.exit(77)
+
+qweave = sys.argv[1] if len(sys.argv) > 1 else "build/qweave"
+shots = int(sys.argv[2]) if len(sys.argv) > 2 else 100000
+p = 0.001
+print(f"| d | qubits | detectors | shots | qweave s | stim s | qweave shots/s | stim shots/s | qweave / stim |")
+print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+with tempfile.TemporaryDirectory() as tmp:
+    for d in (5, 11, 21):
+        c = stim.Circuit.generated("surface_code:rotated_memory_x", distance=d, rounds=d,
+                                   after_clifford_depolarization=p, before_round_data_depolarization=p,
+                                   before_measure_flip_probability=p, after_reset_flip_probability=p)
+        path = os.path.join(tmp, f"sc{d}.stim")
+        with open(path, "w") as f:
+            f.write(str(c))
+        n = shots if d < 21 else max(shots // 10, 6400)
+        t0 = time.perf_counter()
+        subprocess.run([qweave, "sim", path, "--engine", "frame", "--shots", str(n), "--threads", "1",
+                        "--no-output", "-q"], check=True)
+        tq = time.perf_counter() - t0
+        sampler = c.compile_detector_sampler()
+        t0 = time.perf_counter()
+        sampler.sample(n, separate_observables=True)
+        ts = time.perf_counter() - t0
+        print(f"| {d} | {c.num_qubits} | {c.num_detectors} | {n} | {tq:.3f} | {ts:.3f} | {n / tq:.0f} | "
+              f"{n / ts:.0f} | {ts / tq:.2f} |")
