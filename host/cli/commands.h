@@ -48,4 +48,12 @@ struct InfoArgs {
 void add_info(CLI::App& app, InfoArgs& args);
 int run_info(const InfoArgs& args);
 
+struct DemArgs {
+  std::string circuit;
+  std::string format = "auto";
+  std::string output;  // "" or "-": standard output
+};
+void add_dem(CLI::App& app, DemArgs& args);
+int run_dem(const DemArgs& args);
+
 }  // namespace qw::cli

@@ -1,4 +1,4 @@
-// qweave: simulator of modular quantum computers. Commands: sim, info.
+// qweave: simulator of modular quantum computers. Commands: sim, run, info, dem.
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <exception>
@@ -34,6 +34,8 @@ int main(int argc, char** argv) {
   qw::cli::add_run(app, run);
   qw::cli::InfoArgs info;
   qw::cli::add_info(app, info);
+  qw::cli::DemArgs dem;
+  qw::cli::add_dem(app, dem);
 
   int status = qw::kExitOk;
   try {
@@ -41,6 +43,7 @@ int main(int argc, char** argv) {
     if (app.got_subcommand("sim")) status = qw::cli::run_sim(sim);
     else if (app.got_subcommand("run")) status = qw::cli::run_run(run);
     else if (app.got_subcommand("info")) status = qw::cli::run_info(info);
+    else if (app.got_subcommand("dem")) status = qw::cli::run_dem(dem);
   } catch (const CLI::Success& e) {
     status = app.exit(e);
   } catch (const CLI::ParseError& e) {
