@@ -79,7 +79,7 @@ struct Compiled {
   std::uint32_t arena = 0, count = 0;  // qubits/factors at arena[arena..]; count = groups/products
   std::uint32_t offsets = 0;           // product offsets (relative to `arena`) at arena[offsets..]
   std::uint32_t factors = 0;           // number of factors (Correlated)
-  std::uint64_t threshold = 0;         // result flip (Measure*) / fire (Correlated)
+  frame::Bernoulli chance;             // result flip (Measure*) / fire (Correlated)
   bool else_branch = false;
   frame::PauliTable table;
   std::vector<MixedStep> steps;
@@ -236,7 +236,7 @@ struct Compiler {
                             std::span<const double> args) {
     Compiled k;
     const double flip = args.empty() ? 0.0 : args[0];
-    k.threshold = frame::threshold32(flip);
+    k.chance = frame::make_bernoulli(frame::threshold32(flip));
     std::uint32_t basis = frame::kFactorZ;
     switch (op.gate) {
       case GateId::MX: case GateId::MRX: case GateId::RX: case GateId::MXX: basis = frame::kFactorX; break;
@@ -314,7 +314,7 @@ struct Compiler {
       case GateId::CORRELATED_ERROR: case GateId::ELSE_CORRELATED_ERROR: {
         k.kind = Kind::Correlated;
         k.else_branch = op.gate == GateId::ELSE_CORRELATED_ERROR;
-        k.threshold = frame::threshold32(args[0]);
+        k.chance = frame::make_bernoulli(frame::threshold32(args[0]));
         k.arena = static_cast<std::uint32_t>(arena.size());
         for (const Target& tg : ts) {
           if (!tg.is_combiner()) push(factor_of(tg));
@@ -326,6 +326,7 @@ struct Compiler {
         throw error_at(source, op, fmt::format("{} is not a Pauli channel: the frame engine runs Clifford "
                                                "circuits with Pauli noise (use the dense engine)", info.name));
     }
+    frame::finish_table(t);
     k.arena = static_cast<std::uint32_t>(arena.size());
     for (const Target& tg : ts) push(tg.value);
     k.count = static_cast<std::uint32_t>(ts.size() / info.group);
@@ -412,8 +413,9 @@ class FrameRun {
         return;
       case Kind::Measure: case Kind::MeasureReset: case Kind::Reset:
         if (k.kind != Kind::Reset) {
-          frame::measure_products(f_, at(k.arena), at(k.offsets), k.count, rec_, results_, k.threshold,
-                                  draws(k.count));
+          // MR*: the reset right after overwrites the frame, so the gauge bits would be dead work.
+          frame::measure_products(f_, at(k.arena), at(k.offsets), k.count, rec_, results_, k.chance,
+                                  k.kind == Kind::Measure, draws(k.count));
           results_ += k.count;
         }
         if (k.kind != Kind::Measure) frame::reset_factors(f_, at(k.arena), k.count, draws(k.count));
@@ -424,7 +426,7 @@ class FrameRun {
         return;
       }
       case Kind::Correlated:
-        frame::correlated_error(f_, at(k.arena), k.factors, k.threshold, k.else_branch, fired_.data(), draws(1));
+        frame::correlated_error(f_, at(k.arena), k.factors, k.chance, k.else_branch, fired_.data(), draws(1));
         return;
       case Kind::Mixed:
         for (const MixedStep& s : k.steps) {

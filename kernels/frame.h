@@ -8,9 +8,14 @@
 // The host advances draw_base by kDrawsPerTarget per target after every call, in circuit order, so a
 // shot's bits depend only on (seed, word, instruction, target): never on the thread count, the
 // backend, or how many words run together (a rank split at word boundaries gives the same bits).
-// Per-shot probabilities use 32-bit uniforms (4 per Philox block, 16 blocks per 64 shots): a
-// probability p acts as ceil(p * 2^32) / 2^32, an absolute error below 2.4e-10 (relative error
-// below 2.4e-10 / p, so below 25% only for p >= 1e-9).
+// Draws are 32-bit uniforms (4 lanes per Philox block). Events with per-shot probability p <=
+// kGapBelow are placed by geometric gap skipping inside the word: one uniform gives the gap to the
+// next event, by integer comparison with host-computed tables (no floating point on the device, so
+// every backend gives the same bits); at p = 0.001 that is a quarter of a Philox block per word and
+// target (4 targets share a screening block) instead of 16 blocks. The n-th event of a
+// multi-outcome channel takes its outcome from lane n % 4 of block kOutcomeBlock + n / 4. Larger p:
+// shot j fires when lane j % 4 of block j / 4 is below the threshold. A probability p acts as
+// ceil(p * 2^32) / 2^32 (absolute error below 2.4e-10).
 #pragma once
 #include <cstdint>
 
@@ -18,9 +23,14 @@
 
 namespace qw::frame {
 
-// Philox counter values reserved per (instruction, target): 16 blocks of uniforms for the noise
-// draws, block 16 for gauge (randomisation) bits.
-inline constexpr std::uint64_t kDrawsPerTarget = 32;
+// Philox counter values (blocks) reserved per (instruction, target) i: 0..15 per-shot uniforms
+// (large p), or with gap skipping: block 0 of i = 4j screens targets 4j..4j+3 (lane i % 4 is the
+// first gap of target i) and blocks 1..16 hold later gaps; block kGaugeBlock of i = 2j holds the
+// gauge (randomisation) bits of targets 2j, 2j+1 (lanes 0-1, 2-3); blocks kOutcomeBlock.. +15 the
+// outcomes of a multi-outcome channel's events.
+inline constexpr std::uint64_t kDrawsPerTarget = 64;
+inline constexpr std::uint64_t kGaugeBlock = 32;
+inline constexpr std::uint64_t kOutcomeBlock = 40;
 
 // Factor encoding for Pauli-product operands: qubit | kFactorX | kFactorZ (Y = both).
 inline constexpr std::uint32_t kFactorX = 1u << 31;
@@ -50,6 +60,19 @@ struct Gf2Map {
 // Probability thresholds are probabilities scaled by 2^32 (a 32-bit uniform u fires when u < t).
 std::uint64_t threshold32(double p);
 
+// Gap skipping is used for per-shot probabilities up to this (2^32-scaled: 1/4).
+inline constexpr std::uint64_t kGapBelow = std::uint64_t{1} << 30;
+
+// A per-shot Bernoulli(threshold / 2^32) event. With gap skipping (skip), run[k] is 2^32 (1-p)^k,
+// rounded: a uniform r gives the gap g (misses before the next event) = the largest k with
+// r < run[k], so P(g >= k) = run[k] / 2^32.
+struct Bernoulli {
+  std::uint64_t threshold = 0;
+  bool skip = false;
+  std::uint64_t run[65] = {};
+};
+Bernoulli make_bernoulli(std::uint64_t threshold);
+
 // Clifford on `count` groups of `group` (1 or 2) qubits each (qubits: count * group entries).
 void apply_clifford(Frames f, const std::uint32_t* qubits, std::uint32_t count, unsigned group,
                     Gf2Map m);
@@ -64,9 +87,10 @@ void apply_spp(Frames f, const std::uint32_t* factors, const std::uint32_t* offs
 // then product i is XORed into the frame with random bits (the post-measurement state is an
 // eigenstate of P, so P is a stabiliser and multiplying the frame by it changes no deterministic
 // outcome; the randomisation makes later non-deterministic outcomes uniformly random, as in Stim).
+// gauge = false skips the randomisation (MR*: the reset that follows overwrites the frame anyway).
 void measure_products(Frames f, const std::uint32_t* factors, const std::uint32_t* offsets,
                       std::uint32_t products, Record rec, std::uint64_t first_result,
-                      std::uint64_t flip_threshold, std::uint64_t draw_base);
+                      const Bernoulli& flip, bool gauge, std::uint64_t draw_base);
 
 // Resets to the +1 eigenstate of each factor's Pauli (Z: R, X: RX, Y: RY): the frame is cleared and
 // then randomised by that Pauli (a stabiliser of the reset state).
@@ -76,13 +100,18 @@ void reset_factors(Frames f, const std::uint32_t* factors, std::uint32_t count,
 // A Pauli channel with up to 16 outcomes per group: each shot draws u and takes the first outcome
 // with u < threshold[c] (cumulative thresholds); outcome c XORs pauli[c] (bits x0, z0, x1, z1) into
 // the group's frame. Heralded channels write herald[c] as result first_result + i.
+// finish_table fills `any` (some outcome happens: gap skipping when small) and `given` (cumulative
+// thresholds of the outcome given that one happens); call it once the outcomes are added.
 struct PauliTable {
   std::uint32_t outcomes = 0;
   std::uint64_t threshold[16] = {};
   std::uint8_t pauli[16] = {};
   bool herald[16] = {};
   bool heralded = false;
+  Bernoulli any;
+  std::uint64_t given[16] = {};
 };
+void finish_table(PauliTable& t);
 void pauli_channel(Frames f, const std::uint32_t* qubits, std::uint32_t count, unsigned group,
                    const PauliTable& table, Record rec, std::uint64_t first_result,
                    std::uint64_t draw_base);
@@ -90,7 +119,7 @@ void pauli_channel(Frames f, const std::uint32_t* qubits, std::uint32_t count, u
 // E(p) / ELSE_CORRELATED_ERROR(p) with one product: fire = Bernoulli(p) (ELSE: and not fired yet);
 // fired[w] tracks the chain (E restarts it).
 void correlated_error(Frames f, const std::uint32_t* factors, std::uint32_t count,
-                      std::uint64_t threshold, bool else_branch, std::uint64_t* fired,
+                      const Bernoulli& fire, bool else_branch, std::uint64_t* fired,
                       std::uint64_t draw_base);
 
 // Classically controlled Pauli: XORs (x, z) into qubit's frame where record row `slot` is 1.

@@ -502,3 +502,64 @@ TEST(FrameEngine, ClassicalFeedbackAndHeraldsFollowTheRecord) {
 }
 
 }  // namespace
+
+// Gap skipping (p <= 1/4) and per-shot draws (p > 1/4): every channel's marginal flip rate on
+// every detector, over the two halves of each 64-shot word (a position bias in the gaps would show),
+// and the packed shot-major bytes agree with the per-detector counts.
+TEST(FrameEngine, LowAndHighNoiseRatesMatchAndPackingAgreesWithCounts) {
+  struct Case {
+    std::string op;
+    double p, rate;  // rate: probability that the measured (first) qubit flips
+    unsigned group;
+  };
+  const std::vector<Case> cases = {
+      {"X_ERROR", 0.001, 0.001, 1},        {"X_ERROR", 0.2, 0.2, 1},
+      {"X_ERROR", 0.3, 0.3, 1},            {"DEPOLARIZE1", 0.003, 0.002, 1},
+      {"DEPOLARIZE1", 0.6, 0.4, 1},        {"DEPOLARIZE2", 0.003, 0.0016, 2},
+      {"M", 0.002, 0.002, 1},              {"E", 0.002, 0.002, 1},
+  };
+  for (const Case& k : cases) {
+    const unsigned n = 24;
+    std::string text;
+    if (k.op == "M") {
+      text = fmt::format("M({})", k.p);
+      for (unsigned q = 0; q < n; ++q) text += fmt::format(" {}", q);
+      text += "\n";
+    } else if (k.op == "E") {
+      for (unsigned q = 0; q < n; ++q) text += fmt::format("E({}) X{}\n", k.p, q);
+      text += "M";
+      for (unsigned q = 0; q < n; ++q) text += fmt::format(" {}", q);
+      text += "\n";
+    } else {
+      text = fmt::format("{}({})", k.op, k.p);
+      for (unsigned q = 0; q < n * k.group; ++q) text += fmt::format(" {}", q);
+      text += "\nM";
+      for (unsigned q = 0; q < n * k.group; q += k.group) text += fmt::format(" {}", q);
+      text += "\n";
+    }
+    for (unsigned q = 0; q < n; ++q) text += fmt::format("DETECTOR rec[-{}]\n", n - q);
+    FrameOptions o;
+    o.shots = 64 * 1000 + 17;
+    o.seed = 5;
+    const auto r = run_frames(parse_stim(text, "noise.stim"), o);
+    ASSERT_EQ(r.num_detectors, n);
+    std::vector<std::uint64_t> count(n, 0), half(2, 0);
+    for (std::uint64_t s = 0; s < o.shots; ++s) {
+      for (unsigned d = 0; d < n; ++d) {
+        const bool bit = (r.detectors[s * r.detector_bytes_per_shot + d / 8] >> (d % 8)) & 1;
+        count[d] += bit;
+        half[(s % 64) / 32] += bit;
+      }
+    }
+    std::uint64_t total = 0;
+    for (unsigned d = 0; d < n; ++d) {
+      EXPECT_EQ(count[d], r.detector_flip_counts[d]) << k.op << " detector " << d;
+      total += count[d];
+    }
+    const double trials = static_cast<double>(o.shots) * n;
+    const double sigma = std::sqrt(trials * k.rate * (1 - k.rate));
+    EXPECT_NEAR(static_cast<double>(total), trials * k.rate, 5 * sigma) << k.op << "(" << k.p << ")";
+    const double h = static_cast<double>(half[0] + half[1]) / 2;
+    EXPECT_NEAR(static_cast<double>(half[0]), h, 5 * std::sqrt(h)) << k.op << "(" << k.p << ")";
+  }
+}
