@@ -1,5 +1,7 @@
 #include "host/frame_engine.h"
 
+#include "host/tableau.h"
+
 #include <algorithm>
 #include <cmath>
 #include <complex>
@@ -370,6 +372,12 @@ class FrameRun {
     }
   }
 
+  // Record rows in result order (valid when every result kept its own slot), shot-major packed.
+  void pack_records(std::uint64_t results, std::uint64_t shots, std::uint8_t* out) {
+    device_synchronize();
+    frame::pack_shot_major(record_.data(), results, words_, shots, out);
+  }
+
   FrameResult result(std::uint64_t shots) {
     device_synchronize();
     FrameResult r;
@@ -505,9 +513,25 @@ FrameResult run_frames(const Circuit& circuit, const FrameOptions& options) {
   // so that measurements which do not commute with Z_q before anything touches q come out random.
   comp.initial = static_cast<std::uint32_t>(comp.arena.size());
   for (std::uint32_t q = 0; q < circuit.num_qubits(); ++q) comp.push(q | frame::kFactorZ);
+  const std::uint64_t results = circuit.num_measurements();
+  if (options.measurements) comp.max_lookback = std::max<std::uint64_t>(comp.max_lookback, results);
   FrameRun run(circuit, options, comp);
   run.run(circuit);
-  return run.result(options.shots);
+  FrameResult r = run.result(options.shots);
+  if (options.measurements) {
+    r.num_measurements = results;
+    r.measurement_bytes_per_shot = (results + 7) / 8;
+    r.measurements.assign(options.shots * r.measurement_bytes_per_shot, 0);
+    if (results > 0) run.pack_records(results, options.shots, r.measurements.data());
+    const std::vector<std::uint8_t> ref = reference_sample(circuit);
+    std::vector<std::uint8_t> row(r.measurement_bytes_per_shot, 0);
+    for (std::uint64_t j = 0; j < ref.size(); ++j) {
+      if (ref[j]) row[j / 8] |= static_cast<std::uint8_t>(1u << (j % 8));
+    }
+    for (std::uint64_t s = 0; s < options.shots; ++s)
+      for (std::uint64_t b = 0; b < row.size(); ++b) r.measurements[s * row.size() + b] ^= row[b];
+  }
+  return r;
 }
 
 }  // namespace qw

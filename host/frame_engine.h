@@ -17,6 +17,9 @@ struct FrameOptions {
   // Global index of the first shot; a multiple of 64 (the RNG stream is the 64-shot word index,
   // so ranks split the shots at word boundaries and get the bits of a single-rank run).
   std::uint64_t first_shot = 0;
+  // Also return the raw measurement records: a noiseless reference sample (host/tableau.h, random
+  // outcomes 0) XOR each shot's record flips. Keeps every record (memory: results x shots / 8).
+  bool measurements = false;
 };
 
 struct FrameResult {
@@ -29,6 +32,10 @@ struct FrameResult {
   std::vector<std::uint8_t> detectors;
   std::vector<std::uint8_t> observables;
   std::vector<std::uint64_t> detector_flip_counts;  // shots in which detector d fired
+  // With FrameOptions::measurements: [shots][ceil(num_measurements / 8)], like the detectors.
+  std::uint64_t num_measurements = 0;
+  std::uint64_t measurement_bytes_per_shot = 0;
+  std::vector<std::uint8_t> measurements;
 };
 
 // The GF(2) action on the frame bits (x0, z0[, x1, z1]) of a 1- or 2-qubit unitary, derived from

@@ -563,3 +563,40 @@ TEST(FrameEngine, LowAndHighNoiseRatesMatchAndPackingAgreesWithCounts) {
     EXPECT_NEAR(static_cast<double>(half[0]), h, 5 * std::sqrt(h)) << k.op << "(" << k.p << ")";
   }
 }
+
+namespace {
+// Raw measurements = tableau reference XOR frame flips: a GHZ state measured in Z gives all-equal
+// bits per shot, balanced over shots; a noisy circuit's per-bit rates match the dense engine.
+TEST(FrameMeasurements, ReferenceXorFlipsReproducesTheOutcomeDistribution) {
+  qw::FrameOptions o;
+  o.shots = 20000;
+  o.seed = 4;
+  o.measurements = true;
+  const auto ghz = qw::run_frames(qw::parse_stim("H 0\nCX 0 1 1 2 2 3\nM 0 1 2 3\nMX 0\n", "g.stim"), o);
+  ASSERT_EQ(ghz.num_measurements, 5u);
+  double ones = 0;
+  for (std::uint64_t s = 0; s < o.shots; ++s) {
+    const std::uint8_t row = ghz.measurements[s];
+    ASSERT_TRUE((row & 15) == 0 || (row & 15) == 15) << int(row);
+    ones += row & 1;
+  }
+  EXPECT_NEAR(ones / o.shots, 0.5, 5 * std::sqrt(0.25 / o.shots));
+  const char* noisy = "H 0\nCX 0 1\nX_ERROR(0.1) 1\nM 0 1\nR 2\nDEPOLARIZE1(0.2) 2\nMX 2\nMZ 2\n";
+  const auto fr = qw::run_frames(qw::parse_stim(noisy, "n.stim"), o);
+  qw::DenseOptions d;
+  d.shots = o.shots;
+  d.seed = 9;
+  const auto dense = qw::run_dense(qw::parse_stim(noisy, "n.stim"), d);
+  for (unsigned j = 0; j < 4; ++j) {
+    double a = 0, b = 0;
+    for (std::uint64_t s = 0; s < o.shots; ++s) {
+      a += (fr.measurements[s] >> j) & 1;
+      b += (dense.measurements[s] >> j) & 1;
+    }
+    a /= o.shots;
+    b /= o.shots;
+    const double sigma = std::sqrt((a * (1 - a) + b * (1 - b)) / o.shots) + 1e-9;
+    EXPECT_LT(std::abs(a - b), 5 * sigma) << "bit " << j;
+  }
+}
+}  // namespace

@@ -60,6 +60,9 @@ void add_sim(CLI::App& app, SimArgs& a) {
   cmd->add_option("--module", a.modules,
                   "A module's qubits (0-5, or 0,2,7-9); repeat per module. A sharded state places the "
                   "modules in this order from the lowest physical bit, so the first ones stay local");
+  cmd->add_flag("--measurements", a.frame_measurements,
+                 "--engine frame: also write the raw measurement records (/measurements: a tableau "
+                 "reference sample XOR each shot's flips)");
   cmd->add_flag("--dry-run", a.dry_run,
                  "Print the plan (memory per rank, global qubits, how shots run) and stop");
   cmd->add_flag("--shard", a.shard,
@@ -148,6 +151,7 @@ int run_frame_sim(const SimArgs& a, const Circuit& circuit, const std::string& o
   FrameOptions fo;
   fo.seed = a.seed;
   fo.first_shot = w.first * 64;
+  fo.measurements = a.frame_measurements;
   fo.shots = std::min<std::uint64_t>(a.shots, (w.first + w.count) * 64) - std::min<std::uint64_t>(a.shots, fo.first_shot);
   if (a.dry_run) {
     if (mpi::rank() == 0) {
@@ -185,6 +189,10 @@ int run_frame_sim(const SimArgs& a, const Circuit& circuit, const std::string& o
     ResultFile file(out_path, attrs);
     file.write_bits_rows("/detectors", r.detectors.data(), fo.first_shot, r.shots, a.shots, r.num_detectors);
     file.write_bits_rows("/observables", r.observables.data(), fo.first_shot, r.shots, a.shots, r.num_observables);
+    if (fo.measurements) {
+      file.write_bits_rows("/measurements", r.measurements.data(), fo.first_shot, r.shots, a.shots,
+                           circuit.num_measurements());
+    }
     file.write_summary("detection_fraction", det_fraction, "", "fraction of detector bits that fired, over all shots");
     for (std::uint64_t k = 0; k < r.num_observables; ++k) {
       file.write_summary(fmt::format("observable_flip_rate_{}", k), a.shots ? double(totals[k]) / a.shots : 0.0, "",

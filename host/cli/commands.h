@@ -24,6 +24,7 @@ struct SimArgs {
   std::uint64_t batch = 0;
   bool shard = false;
   bool dry_run = false;
+  bool frame_measurements = false;  // --engine frame: also write /measurements
   std::vector<std::string> modules;  // --module 0-5 --module 6-11: qubit lists
   std::string platform;
   std::vector<std::string> reports;  // module diagnostics (docs/diagnostics.md)  // preset name or TOML file: adds its noise to the circuit
