@@ -83,6 +83,7 @@ struct Compiled {
   std::uint32_t factors = 0;           // number of factors (Correlated)
   frame::Bernoulli chance;             // result flip (Measure*) / fire (Correlated)
   bool else_branch = false;
+  bool sequential = false;             // MR*/R* naming a qubit twice: target by target, in order
   frame::PauliTable table;
   std::vector<MixedStep> steps;
   std::vector<std::uint32_t> lookbacks;  // Detector / Observable
@@ -265,6 +266,13 @@ struct Compiler {
                  : (op.gate == GateId::MR || op.gate == GateId::MRX || op.gate == GateId::MRY) ? Kind::MeasureReset
                                                                                               : Kind::Measure;
         for (const Target& t : ts) products.push_back({t.value | basis});
+        if (k.kind != Kind::Measure) {  // a reset between two measurements of one qubit must act in order
+          std::vector<std::uint32_t> seen;
+          for (const Target& t : ts) {
+            if (std::find(seen.begin(), seen.end(), t.value) != seen.end()) k.sequential = true;
+            seen.push_back(t.value);
+          }
+        }
         break;
     }
     (void)info;
@@ -420,6 +428,17 @@ class FrameRun {
         frame::apply_spp(f_, at(k.arena), at(k.offsets), k.count);
         return;
       case Kind::Measure: case Kind::MeasureReset: case Kind::Reset:
+        if (k.sequential) {  // e.g. MR 0 0: the second measurement sees the first reset
+          for (std::uint32_t i = 0; i < k.count; ++i) {
+            if (k.kind != Kind::Reset) {
+              frame::measure_products(f_, at(k.arena), at(k.offsets + i), 1, rec_, results_, k.chance, false,
+                                      draws(1));
+              results_ += 1;
+            }
+            frame::reset_factors(f_, at(k.arena + i), 1, draws(1));
+          }
+          return;
+        }
         if (k.kind != Kind::Reset) {
           // MR*: the reset right after overwrites the frame, so the gauge bits would be dead work.
           frame::measure_products(f_, at(k.arena), at(k.offsets), k.count, rec_, results_, k.chance,

@@ -600,3 +600,15 @@ TEST(FrameMeasurements, ReferenceXorFlipsReproducesTheOutcomeDistribution) {
   }
 }
 }  // namespace
+
+namespace {
+TEST(FrameMeasurements, MeasureResetOfTheSameQubitTwiceActsInOrder) {
+  // X_ERROR(1) then MR 0 0: the first result is 1, the reset clears it, the second is 0 (as Stim and
+  // the dense engine).
+  qw::FrameOptions o;
+  o.shots = 128;
+  o.measurements = true;
+  const auto r = qw::run_frames(qw::parse_stim("X_ERROR(1) 0\nMR 0 0\nM 0\n", "mr.stim"), o);
+  for (std::uint64_t s = 0; s < o.shots; ++s) EXPECT_EQ(r.measurements[s] & 7, 1) << s;
+}
+}  // namespace
