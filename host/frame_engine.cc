@@ -12,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include "host/clifford.h"
 #include "host/errors.h"
 #include "kernels/memory.h"
 
@@ -20,40 +21,6 @@ namespace {
 
 using cd = std::complex<double>;
 
-// The 2^g x 2^g Pauli matrix with per-qubit (x, z) bits packed as bit 2j (x) and 2j+1 (z).
-std::vector<cd> pauli_matrix(unsigned g, unsigned bits) {
-  const std::size_t d = std::size_t{1} << g;
-  std::vector<cd> m(d * d, 0.0);
-  for (std::size_t r = 0; r < d; ++r) {
-    for (std::size_t c = 0; c < d; ++c) {
-      cd v = 1;
-      for (unsigned j = 0; j < g && v != 0.0; ++j) {
-        const unsigned x = (bits >> (2 * j)) & 1, z = (bits >> (2 * j + 1)) & 1;
-        const unsigned rj = (r >> j) & 1, cj = (c >> j) & 1;
-        if (rj != (cj ^ x)) { v = 0; break; }
-        // X^x Z^z |c> = (-1)^(z c) |c ^ x>
-        if (z && cj) v = -v;
-      }
-      m[r * d + c] = v;
-    }
-  }
-  return m;
-}
-
-std::vector<cd> matmul(const std::vector<cd>& a, const std::vector<cd>& b, std::size_t d) {
-  std::vector<cd> out(d * d, 0.0);
-  for (std::size_t i = 0; i < d; ++i)
-    for (std::size_t k = 0; k < d; ++k)
-      for (std::size_t j = 0; j < d; ++j) out[i * d + j] += a[i * d + k] * b[k * d + j];
-  return out;
-}
-
-std::vector<cd> dagger(const std::vector<cd>& a, std::size_t d) {
-  std::vector<cd> out(d * d);
-  for (std::size_t i = 0; i < d; ++i)
-    for (std::size_t j = 0; j < d; ++j) out[j * d + i] = std::conj(a[i * d + j]);
-  return out;
-}
 
 InputError error_at(const std::string& source, const Instruction& op, const std::string& what) {
   return InputError(source, op.where.line, op.where.column, what);
@@ -495,28 +462,15 @@ class FrameRun {
 }  // namespace
 
 std::optional<frame::Gf2Map> clifford_frame_action(GateId id, std::span<const double> args) {
-  const unsigned g = gate_info(id).group;
-  if (g < 1 || g > 2) return std::nullopt;
-  const std::size_t d = std::size_t{1} << g;
-  const auto u = gate_matrix(id, args);
-  const auto ud = dagger(u, d);
+  const auto action = clifford_action(id, args);
+  if (!action) return std::nullopt;
   frame::Gf2Map m{};
-  // Generator i in bit order (x0, z0, x1, z1); its image U P U^dag as frame bits (column i).
-  for (unsigned i = 0; i < 2 * g; ++i) {
-    const auto conj = matmul(matmul(u, pauli_matrix(g, 1u << i), d), ud, d);
-    bool found = false;
-    for (unsigned q = 0; q < (1u << (2 * g)) && !found; ++q) {
-      const auto p = pauli_matrix(g, q);
-      cd overlap = 0;  // tr(Q^dag V) / d: modulus 1 iff V = phase * Q
-      for (std::size_t a = 0; a < d * d; ++a) overlap += std::conj(p[a]) * conj[a];
-      if (std::abs(std::abs(overlap) / static_cast<double>(d) - 1.0) < 1e-9) {
-        found = true;
-        for (unsigned j = 0; j < 2 * g; ++j) {
-          if ((q >> j) & 1) m.rows[j] |= static_cast<std::uint8_t>(1u << i);
-        }
-      }
+  // Generator i in bit order (x0, z0, x1, z1); its image U P U^dag (sign dropped) as column i.
+  for (unsigned i = 0; i < 2 * action->group; ++i) {
+    const unsigned q = action->image[1u << i];
+    for (unsigned j = 0; j < 2 * action->group; ++j) {
+      if ((q >> j) & 1) m.rows[j] |= static_cast<std::uint8_t>(1u << i);
     }
-    if (!found) return std::nullopt;
   }
   return m;
 }

@@ -12,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include "host/clifford.h"
 #include "host/errors.h"
 
 namespace qw {
@@ -20,70 +21,6 @@ namespace {
 using cd = std::complex<double>;
 
 // ---- gate actions derived from gate_matrix ---------------------------------------------------
-
-// The Hermitian Pauli product on g qubits with bits x_j (bit 2j) and z_j (bit 2j+1); x = z = 1 is Y.
-// Matrix index bit j = qubit j (as gate_matrix).
-std::vector<cd> hermitian_pauli(unsigned g, unsigned bits) {
-  const std::size_t d = std::size_t{1} << g;
-  std::vector<cd> m(d * d, 0.0);
-  for (std::size_t c = 0; c < d; ++c) {
-    cd v = 1;
-    std::size_t r = c;
-    for (unsigned j = 0; j < g; ++j) {
-      const unsigned x = (bits >> (2 * j)) & 1, z = (bits >> (2 * j + 1)) & 1, cj = (c >> j) & 1;
-      if (x) r ^= std::size_t{1} << j;
-      if (x && z) {
-        v *= cj ? cd(0, -1) : cd(0, 1);  // Y|0> = i|1>, Y|1> = -i|0>
-      } else if (z && cj) {
-        v = -v;
-      }
-    }
-    m[r * d + c] = v;
-  }
-  return m;
-}
-
-// U P U^dag = (-1)^sign[P] image[P] for each of the 4^g Hermitian Paulis P on the group.
-struct LocalAction {
-  unsigned group = 1;
-  std::uint8_t image[16] = {};
-  std::uint8_t sign[16] = {};
-};
-
-std::optional<LocalAction> derive_action(GateId id, std::span<const double> args) {
-  const unsigned g = gate_info(id).group;
-  if (g < 1 || g > 2) return std::nullopt;
-  const std::size_t d = std::size_t{1} << g;
-  const auto u = gate_matrix(id, args);
-  LocalAction a;
-  a.group = g;
-  const unsigned count = 1u << (2 * g);
-  std::vector<std::vector<cd>> paulis(count);
-  for (unsigned p = 0; p < count; ++p) paulis[p] = hermitian_pauli(g, p);
-  for (unsigned p = 0; p < count; ++p) {
-    // V = U P U^dag
-    std::vector<cd> up(d * d, 0.0), v(d * d, 0.0);
-    for (std::size_t i = 0; i < d; ++i)
-      for (std::size_t k = 0; k < d; ++k)
-        for (std::size_t j = 0; j < d; ++j) up[i * d + j] += u[i * d + k] * paulis[p][k * d + j];
-    for (std::size_t i = 0; i < d; ++i)
-      for (std::size_t k = 0; k < d; ++k)
-        for (std::size_t j = 0; j < d; ++j) v[i * d + j] += up[i * d + k] * std::conj(u[j * d + k]);
-    bool found = false;
-    for (unsigned q = 0; q < count && !found; ++q) {
-      cd overlap = 0;  // tr(Q^dag V) / d = +-1 iff V = +-Q
-      for (std::size_t e = 0; e < d * d; ++e) overlap += std::conj(paulis[q][e]) * v[e];
-      overlap /= static_cast<double>(d);
-      if (std::abs(overlap - 1.0) < 1e-9 || std::abs(overlap + 1.0) < 1e-9) {
-        found = true;
-        a.image[p] = static_cast<std::uint8_t>(q);
-        a.sign[p] = overlap.real() < 0 ? 1 : 0;
-      }
-    }
-    if (!found) return std::nullopt;
-  }
-  return a;
-}
 
 // i^k in (x1,z1)(x2,z2) = i^k (x1^x2, z1^z2) for Hermitian Paulis (Y = x&z), per bit position:
 // k = +1 on `plus` bits, -1 on `minus` bits (Aaronson-Gottesman's g function, bitwise).
@@ -146,7 +83,7 @@ class Tableau {
     }
   }
 
-  void apply(const LocalAction& a, const std::uint32_t* qs) {
+  void apply(const CliffordAction& a, const std::uint32_t* qs) {
     const std::size_t rows = 2 * std::size_t{n_};
     for (std::size_t i = 0; i < rows; ++i) {
       unsigned bits = 0;
@@ -273,10 +210,10 @@ class Reference {
     if (random_) random_->push_back(was_random ? 1 : 0);
   }
 
-  const LocalAction& action(const Instruction& op, GateId g, std::span<const double> args) {
+  const CliffordAction& action(const Instruction& op, GateId g, std::span<const double> args) {
     auto key = std::make_pair(g, std::vector<double>(args.begin(), args.end()));
     auto it = cache_.find(key);
-    if (it == cache_.end()) it = cache_.emplace(key, derive_action(g, args)).first;
+    if (it == cache_.end()) it = cache_.emplace(key, clifford_action(g, args)).first;
     if (!it->second) {
       throw error(op, fmt::format("{} is not a Clifford gate: the stabilizer reference simulation runs "
                                   "Clifford circuits (use the dense engine)", gate_info(g).name));
@@ -364,8 +301,8 @@ class Reference {
       case GateKind::Noise:
         if (op.gate == GateId::BELL_PAIR) {
           // Noiseless: |Phi+> on each pair.
-          const LocalAction& h = action(op, GateId::H, {});
-          const LocalAction& cx = action(op, GateId::CX, {});
+          const CliffordAction& h = action(op, GateId::H, {});
+          const CliffordAction& cx = action(op, GateId::CX, {});
           for (std::size_t i = 0; i + 1 < ts.size(); i += 2) {
             bool r = false;
             reset(ts[i].value, 'Z', &r);
@@ -390,7 +327,7 @@ class Reference {
       return;
     }
     if (op.gate == GateId::I || op.gate == GateId::II) return;
-    const LocalAction& a = action(op, op.gate, args);
+    const CliffordAction& a = action(op, op.gate, args);
     const unsigned g = info.group;
     for (std::size_t i = 0; i + g <= ts.size(); i += g) {
       bool classical = false;
@@ -465,7 +402,7 @@ class Reference {
   Tableau t_;
   std::vector<std::uint8_t>* random_;
   std::vector<std::uint8_t> record_;
-  std::map<std::pair<GateId, std::vector<double>>, std::optional<LocalAction>> cache_;
+  std::map<std::pair<GateId, std::vector<double>>, std::optional<CliffordAction>> cache_;
 };
 
 }  // namespace
