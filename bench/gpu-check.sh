@@ -58,7 +58,7 @@ timeout 300 cmake --build build-gpu -j "$(nproc)" > "$out/build.log" 2>&1 || { g
 stamp "build done"
 
 # 2. The test suite on the GPU (validation scripts excluded: they need Python packages).
-timeout 150 ctest --test-dir build-gpu -j 8 --timeout 100 -LE validation > "$out/ctest.log" 2>&1
+timeout 120 ctest --test-dir build-gpu -j 8 --timeout 100 -LE validation > "$out/ctest.log" 2>&1
 grep -E "tests passed|Failed|\*\*\*" "$out/ctest.log" | head -30
 stamp "tests done"
 
@@ -71,18 +71,18 @@ fi
 stamp "identity done"
 
 # 4. Benchmarks.
-QWEAVE_BENCH_QUBITS=26,28,30 timeout 150 build-gpu/bench/qweave_bench --benchmark_min_time=0.2 \
+QWEAVE_BENCH_QUBITS=26,28,30 timeout 100 build-gpu/bench/qweave_bench --benchmark_min_time=0.2 \
   --benchmark_format=json --benchmark_out="$out/bench.json" > "$out/bench.txt" 2>&1
 python3 bench/table.py "$out/bench.json" --device "$gpu" | tee "$out/table.md"
-timeout 60 build-gpu/bench/qweave_noise_bench --benchmark_min_time=0.2 > "$out/noise.txt" 2>&1
+timeout 45 build-gpu/bench/qweave_noise_bench --benchmark_min_time=0.2 > "$out/noise.txt" 2>&1
 grep -E "^(density|trajector)" "$out/noise.txt" | cut -c1-160
-timeout 60 build-gpu/bench/qweave_link_bench --benchmark_min_time=0.2 > "$out/link.txt" 2>&1
+timeout 45 build-gpu/bench/qweave_link_bench --benchmark_min_time=0.2 > "$out/link.txt" 2>&1
 grep -E "^(chain|elementary)" "$out/link.txt" | cut -c1-160
 stamp "kernel benchmarks done"
 if [ -d $prep/.whl ]; then
   python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --target /tmp/site $prep/.whl/*.whl \
     && export PYTHONPATH=/tmp/site
-  QWEAVE_FRAME_THREADS=all timeout 150 python3 bench/frame_vs_stim.py build-gpu/qweave 1000000 \
+  QWEAVE_FRAME_THREADS=all timeout 90 python3 bench/frame_vs_stim.py build-gpu/qweave 1000000 \
     | tee "$out/frame.md"
 fi
 stamp "all done"
