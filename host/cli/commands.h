@@ -57,4 +57,22 @@ struct DemArgs {
 void add_dem(CLI::App& app, DemArgs& args);
 int run_dem(const DemArgs& args);
 
+struct GenArgs {
+  std::string code;  // surface | repetition
+  unsigned distance = 3;
+  unsigned rounds = 3;
+  std::string basis = "Z";
+  double p = 0;
+  std::string platform;
+  std::string partition = "split";
+  unsigned modules = 1;
+  double interface_error = 0;
+  double interface_idle = 0;
+  double bell_fidelity = 1;
+  unsigned purification_rounds = 0;
+  std::string output;  // "" or "-": standard output
+};
+void add_gen(CLI::App& app, GenArgs& args);
+int run_gen(const GenArgs& args);
+
 }  // namespace qw::cli

@@ -1,4 +1,4 @@
-// qweave: simulator of modular quantum computers. Commands: sim, run, info, dem.
+// qweave: simulator of modular quantum computers. Commands: sim, run, info, dem, gen.
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <exception>
@@ -36,6 +36,8 @@ int main(int argc, char** argv) {
   qw::cli::add_info(app, info);
   qw::cli::DemArgs dem;
   qw::cli::add_dem(app, dem);
+  qw::cli::GenArgs gen;
+  qw::cli::add_gen(app, gen);
 
   int status = qw::kExitOk;
   try {
@@ -44,6 +46,7 @@ int main(int argc, char** argv) {
     else if (app.got_subcommand("run")) status = qw::cli::run_run(run);
     else if (app.got_subcommand("info")) status = qw::cli::run_info(info);
     else if (app.got_subcommand("dem")) status = qw::cli::run_dem(dem);
+    else if (app.got_subcommand("gen")) status = qw::cli::run_gen(gen);
   } catch (const CLI::Success& e) {
     status = app.exit(e);
   } catch (const CLI::ParseError& e) {

@@ -1,0 +1,71 @@
+// qweave gen surface|repetition [options] [-o FILE.stim]: memory-experiment circuits (docs/generators.md).
+#include <CLI/CLI.hpp>
+#include <cctype>
+#include <cstdio>
+#include <fstream>
+#include <stdexcept>
+#include <fmt/format.h>
+
+#include "host/cli/commands.h"
+#include "host/errors.h"
+#include "host/generators.h"
+
+namespace qw::cli {
+
+void add_gen(CLI::App& app, GenArgs& a) {
+  auto* cmd = app.add_subcommand(
+      "gen", "Write a quantum-memory circuit (rotated surface or repetition code; monolithic, split across "
+             "modules, or distributed with GHZ states) in Stim's format");
+  cmd->add_option("code", a.code, "surface (rotated) or repetition")->required();
+  cmd->add_option("-d,--distance", a.distance, "Code distance")->capture_default_str();
+  cmd->add_option("-r,--rounds", a.rounds, "Stabiliser measurement rounds")->capture_default_str();
+  cmd->add_option("-b,--basis", a.basis, "Memory basis: X or Z")->capture_default_str();
+  cmd->add_option("-p,--p", a.p, "SD6 circuit-level noise strength")->capture_default_str();
+  cmd->add_option("--platform", a.platform, "Platform preset or TOML file: its gate, readout and T1/T2 numbers "
+                                            "instead of --p");
+  cmd->add_option("--partition", a.partition, "split (vertical cuts) or distributed (GHZ states)")
+      ->capture_default_str();
+  cmd->add_option("--modules", a.modules, "split: number of modules the patch is cut into")
+      ->capture_default_str();
+  cmd->add_option("--interface-error", a.interface_error,
+                  "split: extra DEPOLARIZE2 on every cross-module CNOT")->capture_default_str();
+  cmd->add_option("--interface-idle", a.interface_idle,
+                  "extra DEPOLARIZE1 per round on qubits that wait for links")->capture_default_str();
+  cmd->add_option("--bell-fidelity", a.bell_fidelity,
+                  "distributed: Werner fidelity of the Bell pairs the GHZ states are built from")
+      ->capture_default_str();
+  cmd->add_option("--purification-rounds", a.purification_rounds,
+                  "distributed: BBPSSW rounds applied to each Bell pair")->capture_default_str();
+  cmd->add_option("-o,--output", a.output, "Output file (default: standard output)");
+}
+
+int run_gen(const GenArgs& a) {
+  gen::MemorySpec spec;
+  spec.code = a.code;
+  spec.distance = a.distance;
+  spec.rounds = a.rounds;
+  if (a.basis.size() != 1)
+    throw InputError(fmt::format("--basis '{}': use X or Z", a.basis));
+  spec.basis = static_cast<char>(std::toupper(static_cast<unsigned char>(a.basis[0])));
+  spec.p = a.p;
+  spec.platform = a.platform;
+  spec.partition = a.partition;
+  spec.modules = a.modules;
+  spec.interface_error = a.interface_error;
+  spec.interface_idle = a.interface_idle;
+  spec.bell_fidelity = a.bell_fidelity;
+  spec.purification_rounds = a.purification_rounds;
+  const std::string text = gen::memory_circuit_text(spec);
+  if (a.output.empty() || a.output == "-") {
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    std::fflush(stdout);
+    return kExitOk;
+  }
+  std::ofstream out(a.output, std::ios::binary);
+  out << text;
+  out.close();
+  if (!out) throw std::runtime_error(fmt::format("{}: cannot write the circuit", a.output));
+  return kExitOk;
+}
+
+}  // namespace qw::cli

@@ -1,0 +1,52 @@
+// Circuit generators for (distributed) quantum error correction: memory experiments of the rotated
+// surface code and the repetition code, monolithic, split across modules along vertical cuts, or
+// fully distributed with GHZ-state stabiliser measurements. Output is Stim circuit text with
+// QUBIT_COORDS, DETECTOR coordinates and OBSERVABLE_INCLUDE (docs/generators.md).
+#pragma once
+#include <string>
+#include <vector>
+
+#include "host/circuit.h"
+
+namespace qw::gen {
+
+struct Sd6Noise {
+  double p = 0;  // uniform SD6 circuit-level noise
+};
+
+struct MemorySpec {
+  std::string code = "surface";  // "surface" (rotated) | "repetition"
+  unsigned distance = 3;
+  unsigned rounds = 3;  // stabilizer measurement rounds (>= 1)
+  char basis = 'Z';     // 'X' | 'Z': memory basis (logical observable)
+  // "split": the patch cut into this many modules along vertical cuts (1: monolithic).
+  // "distributed": one data qubit per module; leave at 1 or give the number of data qubits.
+  unsigned modules = 1;
+  std::string partition = "split";  // "split" | "distributed"
+  double p = 0;                     // SD6 local noise strength
+  // Extra DEPOLARIZE2 on every cross-module CNOT ("split": the Bell pair's infidelity mapped
+  // through the teleported CNOT).
+  double interface_error = 0;
+  // Extra DEPOLARIZE1 once per round on every qubit of a module that waits for a remote operation
+  // (link generation time): "split": all qubits of modules on a seam; "distributed": the data.
+  double interface_idle = 0;
+  // "distributed": fidelity of each Werner Bell pair the GHZ states are built from (1: perfect),
+  // and rounds of BBPSSW recurrence purification applied to it before use (ideal local operations).
+  double bell_fidelity = 1;
+  unsigned purification_rounds = 0;
+  std::string platform;  // optional preset name/file: replaces p by per-gate numbers (later)
+};
+
+// Throws InputError with a message naming the bad field.
+void validate(const MemorySpec& spec);
+
+std::string memory_circuit_text(const MemorySpec& spec);  // Stim text
+Circuit memory_circuit(const MemorySpec& spec);           // parsed (through the Stim reader)
+std::vector<unsigned> module_of_qubit(const MemorySpec& spec);  // module index of each qubit
+// 'X' or 'Z' per detector (detector index order): the type of the stabiliser it compares.
+std::vector<char> detector_basis(const MemorySpec& spec);
+// Fidelity of a Werner pair after `rounds` rounds of BBPSSW purification with ideal local
+// operations (Bennett et al., PRL 76, 722 (1996)), the output re-twirled to Werner form each round.
+double purified_werner_fidelity(double fidelity, unsigned rounds);
+
+}  // namespace qw::gen
