@@ -1,0 +1,483 @@
+// Circuit generators (host/generators.h, docs/generators.md): detector counts, determinism, noiseless
+// runs, the circuit distance from the detector error model, split and GHZ-distributed partitions.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstdio>
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <set>
+#include <sstream>
+#include <string>
+#include <sys/wait.h>
+#include <vector>
+
+#include "host/dem.h"
+#include "host/errors.h"
+#include "host/frame_engine.h"
+#include "host/generators.h"
+#include "host/parse.h"
+
+namespace {
+using namespace qw;
+using gen::MemorySpec;
+
+MemorySpec spec(const std::string& code, unsigned d, unsigned rounds, char basis, double p = 0) {
+  MemorySpec s;
+  s.code = code;
+  s.distance = d;
+  s.rounds = rounds;
+  s.basis = basis;
+  s.p = p;
+  return s;
+}
+
+std::string label(const MemorySpec& s) {
+  return s.code + " d=" + std::to_string(s.distance) + " r=" + std::to_string(s.rounds) + " " + s.basis + " " +
+         s.partition + " k=" + std::to_string(s.modules);
+}
+
+// Shortest logical error of a DEM seen as a graph: nodes are the detectors with keep[d] plus one
+// boundary node; a mechanism is an edge between its (one or two) kept detectors, or to the boundary,
+// labelled by whether it flips L0. The answer is the fewest edges in a closed walk of odd L0 parity
+// (a set of mechanisms that cancels on every kept detector and flips L0 contains such a cycle), by
+// BFS on (node, parity) from every node. Mechanisms with more than two kept detectors are left out
+// and counted in *hyperedges.
+std::optional<unsigned> graph_distance(const DetectorErrorModel& dem, const std::vector<bool>& keep,
+                                       unsigned* hyperedges) {
+  const std::size_t n = dem.num_detectors, boundary = n;
+  std::vector<std::vector<std::pair<std::size_t, int>>> adj(n + 1);
+  *hyperedges = 0;
+  std::optional<unsigned> best;
+  for (const DemError& e : dem.errors) {
+    std::vector<std::size_t> ds;
+    for (auto d : e.detectors)
+      if (keep[d]) ds.push_back(d);
+    const int flips = std::count(e.observables.begin(), e.observables.end(), 0u) % 2;
+    if (ds.size() > 2) {
+      ++*hyperedges;
+      continue;
+    }
+    if (ds.empty()) {
+      if (flips) best = 1;
+      continue;
+    }
+    const std::size_t a = ds[0], b = ds.size() == 2 ? ds[1] : boundary;
+    adj[a].push_back({b, flips});
+    adj[b].push_back({a, flips});
+  }
+  for (std::size_t s = 0; s <= n; ++s) {
+    if (adj[s].empty()) continue;
+    std::vector<std::array<int, 2>> dist(n + 1, {-1, -1});
+    std::deque<std::pair<std::size_t, int>> queue{{s, 0}};
+    dist[s][0] = 0;
+    while (!queue.empty()) {
+      const auto [v, par] = queue.front();
+      queue.pop_front();
+      if (best && static_cast<unsigned>(dist[v][par]) >= *best) break;
+      for (const auto& [u, f] : adj[v]) {
+        const int q = par ^ f;
+        if (dist[u][q] >= 0) continue;
+        dist[u][q] = dist[v][par] + 1;
+        queue.push_back({u, q});
+      }
+    }
+    if (dist[s][1] > 0 && (!best || static_cast<unsigned>(dist[s][1]) < *best)) best = dist[s][1];
+  }
+  return best;
+}
+
+// The circuit distance, bounded from both sides: below by the graph of the memory-basis detectors only
+// (every logical error restricted to them is still one; the test requires that graph to have no
+// hyperedges), above by the full graph's graphlike mechanisms (every cycle there is a logical error).
+void expect_distance(const MemorySpec& s, unsigned expected) {
+  const DetectorErrorModel dem = detector_error_model(gen::memory_circuit(s));
+  const std::vector<char> basis = gen::detector_basis(s);
+  ASSERT_EQ(basis.size(), dem.num_detectors) << label(s);
+  std::vector<bool> same(dem.num_detectors), all(dem.num_detectors, true);
+  for (std::size_t d = 0; d < basis.size(); ++d) same[d] = basis[d] == s.basis;
+  unsigned hyper_lower = 0, hyper_upper = 0;
+  const auto lower = graph_distance(dem, same, &hyper_lower);
+  const auto upper = graph_distance(dem, all, &hyper_upper);
+  EXPECT_EQ(hyper_lower, 0u) << label(s);
+  ASSERT_TRUE(lower && upper) << label(s);
+  EXPECT_EQ(*lower, expected) << label(s);
+  EXPECT_EQ(*upper, expected) << label(s);
+}
+
+std::vector<MemorySpec> all_kinds() {
+  std::vector<MemorySpec> out;
+  for (const char* code : {"surface", "repetition"})
+    for (char b : {'X', 'Z'})
+      for (unsigned d : {2u, 3u, 4u, 5u}) {
+        out.push_back(spec(code, d, 3, b, 0.001));
+        MemorySpec split = spec(code, d, 2, b, 0.001);
+        split.modules = 2;
+        split.interface_error = 0.01;
+        split.interface_idle = 0.001;
+        out.push_back(split);
+        if (d <= 3) {
+          MemorySpec dist = spec(code, d, 2, b, 0.001);
+          dist.partition = "distributed";
+          dist.bell_fidelity = 0.95;
+          out.push_back(dist);
+        }
+      }
+  return out;
+}
+
+TEST(Generators, DetectorAndQubitCounts) {
+  for (unsigned d : {3u, 5u, 7u})
+    for (unsigned r : {1u, 3u, 6u})
+      for (char b : {'X', 'Z'}) {
+        const Circuit c = gen::memory_circuit(spec("surface", d, r, b));
+        EXPECT_EQ(c.num_detectors(), (d * d - 1) * r) << d << " " << r << " " << b;
+        EXPECT_EQ(c.num_observables(), 1u);
+        EXPECT_EQ(c.num_qubits(), 2 * d * d - 1);
+        EXPECT_EQ(c.num_measurements(), (d * d - 1) * r + d * d);
+        const Circuit rep = gen::memory_circuit(spec("repetition", d, r, b));
+        EXPECT_EQ(rep.num_detectors(), (d - 1) * (r + 1));
+        EXPECT_EQ(rep.num_qubits(), 2 * d - 1);
+        EXPECT_EQ(gen::detector_basis(spec("surface", d, r, b)).size(), c.num_detectors());
+      }
+  // GHZ-distributed: per weight-w check w GHZ qubits and w - 1 link qubits.
+  MemorySpec s = spec("surface", 3, 2, 'Z');
+  s.partition = "distributed";
+  const Circuit c = gen::memory_circuit(s);
+  EXPECT_EQ(c.num_qubits(), 9u + 4 * (4 + 3) + 4 * (2 + 1));
+  EXPECT_EQ(c.num_detectors(), 8u * 2);
+}
+
+TEST(Generators, TextHasCoordinatesModulesAndObservable) {
+  MemorySpec s = spec("surface", 3, 2, 'Z', 0.001);
+  s.modules = 3;
+  const std::string t = gen::memory_circuit_text(s);
+  EXPECT_NE(t.find("QUBIT_COORDS(1, 1) 0\n"), std::string::npos);
+  EXPECT_NE(t.find("# module 2: qubits"), std::string::npos);
+  EXPECT_NE(t.find("DETECTOR(0, 2, 0) rec["), std::string::npos);
+  EXPECT_NE(t.find("SHIFT_COORDS(0, 0, 1)"), std::string::npos);
+  EXPECT_NE(t.find("OBSERVABLE_INCLUDE(0) rec[-9] rec[-8] rec[-7]\n"), std::string::npos);
+  // Every detector has three coordinates.
+  const DetectorErrorModel dem = detector_error_model(gen::memory_circuit(s));
+  for (const auto& c : dem.detector_coords) EXPECT_EQ(c.size(), 3u);
+}
+
+TEST(Generators, EveryKindIsDeterministicAndQuietWithoutNoise) {
+  for (MemorySpec s : all_kinds()) {
+    // detector_error_model throws for a detector or observable that is not deterministic.
+    EXPECT_NO_THROW(detector_error_model(gen::memory_circuit(s))) << label(s);
+    s.p = 0;
+    s.interface_error = 0;
+    s.interface_idle = 0;
+    s.bell_fidelity = 1;
+    const FrameResult r = run_frames(gen::memory_circuit(s), {.shots = 1024, .seed = 3});
+    for (std::uint64_t k : r.detector_flip_counts) EXPECT_EQ(k, 0u) << label(s);
+    EXPECT_TRUE(std::all_of(r.observables.begin(), r.observables.end(), [](auto b) { return b == 0; }))
+        << label(s);
+    EXPECT_TRUE(detector_error_model(gen::memory_circuit(s)).errors.empty()) << label(s);
+  }
+}
+
+// The frame engine and the DEM see flips only; the signs (a stabiliser read as +1, the GHZ parity,
+// the feed-forward) are checked on raw records: a stabiliser-tableau reference sample XOR gauge flips
+// must satisfy every DETECTOR and leave the observable 0.
+TEST(Generators, RawNoiselessRecordsSatisfyEveryDetector) {
+  for (MemorySpec s : all_kinds()) {
+    s.p = s.interface_error = s.interface_idle = 0;
+    s.bell_fidelity = 1;
+    s.rounds = 1;  // a flat circuit: detectors evaluated by walking it
+    const Circuit c = gen::memory_circuit(s);
+    const FrameResult r = run_frames(c, {.shots = 64, .seed = 5, .measurements = true});
+    ASSERT_EQ(r.num_measurements, c.num_measurements());
+    for (std::uint64_t shot = 0; shot < 64; ++shot) {
+      auto bit = [&](std::uint64_t m) {
+        return (r.measurements[shot * r.measurement_bytes_per_shot + m / 8] >> (m % 8)) & 1;
+      };
+      std::uint64_t m = 0;
+      int observable = 0;
+      for (const Instruction& op : c.instructions()) {
+        ASSERT_NE(op.gate, GateId::REPEAT);
+        if (op.gate == GateId::DETECTOR || op.gate == GateId::OBSERVABLE_INCLUDE) {
+          int parity = 0;
+          for (const Target& t : c.targets(op)) parity ^= bit(m - t.value);
+          if (op.gate == GateId::DETECTOR) EXPECT_EQ(parity, 0) << label(s) << " shot " << shot;
+          else observable ^= parity;
+        }
+        m += results_of(c, op);
+      }
+      EXPECT_EQ(observable, 0) << label(s) << " shot " << shot;
+    }
+  }
+}
+
+TEST(Generators, SurfaceAndRepetitionDistanceIsD) {
+  for (unsigned d : {2u, 3u, 4u, 5u})
+    for (char b : {'X', 'Z'}) {
+      expect_distance(spec("surface", d, d, b, 0.001), d);
+      expect_distance(spec("repetition", d, d, b, 0.01), d);
+    }
+}
+
+// The distance check can fail: the same circuit with the two middle CX layers of every round swapped
+// (hook errors now run along the logicals, and the checks still commute) has a logical error of 3
+// mechanisms at d = 5, which the full graph finds.
+TEST(Generators, HookOrderMattersToTheDistanceCheck) {
+  for (char b : {'X', 'Z'}) {
+    const MemorySpec s = spec("surface", 5, 5, b, 0.001);
+    const std::string text = gen::memory_circuit_text(s);
+    std::vector<std::string> blocks;
+    for (std::size_t start = 0; start < text.size();) {
+      const std::size_t end = text.find("TICK\n", start);
+      blocks.push_back(text.substr(start, end == std::string::npos ? std::string::npos : end - start));
+      if (end == std::string::npos) break;
+      start = end + 5;
+    }
+    auto is_cx = [](const std::string& bl) { return bl.find_first_not_of(' ') != std::string::npos &&
+                                                    bl.compare(bl.find_first_not_of(' '), 3, "CX ") == 0; };
+    std::size_t swapped = 0;
+    for (std::size_t i = 0; i + 3 < blocks.size(); ++i)
+      if (is_cx(blocks[i]) && is_cx(blocks[i + 1]) && is_cx(blocks[i + 2]) && is_cx(blocks[i + 3])) {
+        std::swap(blocks[i + 1], blocks[i + 2]);
+        ++swapped;
+        i += 3;
+      }
+    ASSERT_EQ(swapped, 2u);  // round 1 and the REPEAT body
+    std::string bad;
+    for (std::size_t i = 0; i < blocks.size(); ++i) bad += blocks[i] + (i + 1 < blocks.size() ? "TICK\n" : "");
+    const DetectorErrorModel dem = detector_error_model(parse_stim(bad, "swapped.stim"));
+    unsigned hyper = 0;
+    const auto upper = graph_distance(dem, std::vector<bool>(dem.num_detectors, true), &hyper);
+    ASSERT_TRUE(upper);
+    EXPECT_EQ(*upper, 3u) << b;
+  }
+}
+
+TEST(Generators, DistanceSurvivesSplitAndInterfaceNoise) {
+  for (unsigned k : {2u, 3u})
+    for (char b : {'X', 'Z'}) {
+      MemorySpec s = spec("surface", 5, 3, b, 0.001);
+      s.modules = k;
+      s.interface_error = 0.02;
+      s.interface_idle = 0.001;
+      expect_distance(s, 5);
+    }
+}
+
+TEST(Generators, DistributedDistanceIsD) {
+  for (unsigned d : {3u, 5u})
+    for (char b : {'X', 'Z'}) {
+      MemorySpec s = spec("surface", d, 3, b, 0.001);
+      s.partition = "distributed";
+      s.bell_fidelity = 0.9;
+      s.purification_rounds = 1;
+      s.interface_idle = 0.001;
+      expect_distance(s, d);
+      s.code = "repetition";
+      expect_distance(s, d);
+    }
+}
+
+// Every bulk round adds the same mechanisms (shifted in time), so from 3 rounds on (the first and the
+// last round differ: no detectors on the first round's other-basis checks, the data measurement after
+// the last) the DEM grows linearly in the rounds; and with p it grows only in probability.
+TEST(Generators, DemGrowsLinearlyInRounds) {
+  for (const char* code : {"surface", "repetition"})
+    for (char b : {'X', 'Z'}) {
+      std::vector<std::size_t> count;
+      for (unsigned r = 3; r <= 7; ++r)
+        count.push_back(detector_error_model(gen::memory_circuit(spec(code, 5, r, b, 0.001))).errors.size());
+      const std::size_t step = count[1] - count[0];
+      EXPECT_GT(step, 0u);
+      for (std::size_t i = 1; i + 1 < count.size(); ++i) EXPECT_EQ(count[i + 1] - count[i], step) << code << b;
+      // Larger distance, more mechanisms.
+      EXPECT_GT(detector_error_model(gen::memory_circuit(spec(code, 7, 2, b, 0.001))).errors.size(), count[0]);
+    }
+  const auto a = detector_error_model(gen::memory_circuit(spec("surface", 3, 3, 'Z', 0.001)));
+  const auto c = detector_error_model(gen::memory_circuit(spec("surface", 3, 3, 'Z', 0.004)));
+  ASSERT_EQ(a.errors.size(), c.errors.size());
+  for (std::size_t i = 0; i < a.errors.size(); ++i) {
+    EXPECT_EQ(a.errors[i].detectors, c.errors[i].detectors);
+    EXPECT_GT(c.errors[i].probability, 3 * a.errors[i].probability);
+  }
+}
+
+TEST(Generators, SplitModulesOwnContiguousColumns) {
+  for (unsigned d : {3u, 5u, 7u})
+    for (unsigned k = 1; k <= d; ++k) {
+      MemorySpec s = spec("surface", d, 2, 'Z');
+      s.modules = k;
+      const auto mod = gen::module_of_qubit(s);
+      ASSERT_EQ(mod.size(), 2 * d * d - 1);
+      std::set<unsigned> used(mod.begin(), mod.end());
+      EXPECT_EQ(used.size(), k);
+      EXPECT_EQ(*used.rbegin(), k - 1);
+      for (unsigned y = 0; y < d; ++y)
+        for (unsigned x = 0; x + 1 < d; ++x) {
+          EXPECT_EQ(mod[y * d + x], mod[x]);                          // a column is in one module
+          EXPECT_LE(mod[y * d + x], mod[y * d + x + 1]);              // modules left to right
+          EXPECT_LE(mod[y * d + x + 1] - mod[y * d + x], 1u);
+        }
+    }
+}
+
+// With no interface noise a split patch is the monolithic circuit (DEM identical); interface errors
+// change only mechanisms whose detectors all lie next to a seam, and only upwards.
+TEST(Generators, SplitChangesOnlySeamMechanisms) {
+  for (char b : {'X', 'Z'})
+    for (unsigned k : {2u, 3u}) {
+      const unsigned d = 5;
+      const MemorySpec mono = spec("surface", d, 3, b, 0.001);
+      MemorySpec s = mono;
+      s.modules = k;
+      const DetectorErrorModel ref = detector_error_model(gen::memory_circuit(mono));
+      EXPECT_EQ(detector_error_model(gen::memory_circuit(s)).str(), ref.str());
+
+      // Seams at the x coordinate between the last column of one module and the first of the next.
+      const auto mod = gen::module_of_qubit(s);
+      std::vector<double> seams;
+      for (unsigned x = 0; x + 1 < d; ++x)
+        if (mod[x] != mod[x + 1]) seams.push_back(2.0 * x + 2);
+      ASSERT_EQ(seams.size(), k - 1);
+
+      s.interface_error = 0.01;
+      const DetectorErrorModel split = detector_error_model(gen::memory_circuit(s));
+      std::map<std::pair<std::vector<std::uint64_t>, std::vector<std::uint64_t>>, double> before;
+      for (const auto& e : ref.errors) before[{e.detectors, e.observables}] = e.probability;
+      std::size_t changed = 0;
+      for (const auto& e : split.errors) {
+        const auto it = before.find({e.detectors, e.observables});
+        const double p0 = it == before.end() ? 0 : it->second;
+        if (std::abs(e.probability - p0) <= 1e-15) continue;
+        ++changed;
+        EXPECT_GT(e.probability, p0);
+        for (auto det : e.detectors) {
+          const double x = split.detector_coords[det][0];
+          const bool near = std::any_of(seams.begin(), seams.end(), [&](double sx) { return std::abs(x - sx) <= 2; });
+          EXPECT_TRUE(near) << "D" << det << " at x = " << x << " changed by the interface, b=" << b << " k=" << k;
+        }
+      }
+      EXPECT_GT(changed, 0u);
+      // Every mechanism of the monolithic circuit is still there.
+      EXPECT_GE(split.errors.size(), ref.errors.size());
+    }
+}
+
+TEST(Generators, DistributedModulesAndNoise) {
+  MemorySpec s = spec("surface", 3, 3, 'Z', 0);
+  s.partition = "distributed";
+  const auto mod = gen::module_of_qubit(s);
+  EXPECT_EQ(std::set<unsigned>(mod.begin(), mod.end()).size(), 9u);
+  for (unsigned q = 0; q < 9; ++q) EXPECT_EQ(mod[q], q);
+  // Bell-pair noise alone makes detectors fire; purification lowers the rate.
+  s.bell_fidelity = 0.9;
+  const FrameResult raw = run_frames(gen::memory_circuit(s), {.shots = 20000, .seed = 1});
+  s.purification_rounds = 2;
+  const FrameResult pur = run_frames(gen::memory_circuit(s), {.shots = 20000, .seed = 1});
+  std::uint64_t a = 0, b = 0;
+  for (auto k : raw.detector_flip_counts) a += k;
+  for (auto k : pur.detector_flip_counts) b += k;
+  EXPECT_GT(a, 0u);
+  EXPECT_LT(b, a);
+}
+
+TEST(Generators, PurifiedWernerFidelity) {
+  EXPECT_DOUBLE_EQ(gen::purified_werner_fidelity(0.8, 0), 0.8);
+  EXPECT_DOUBLE_EQ(gen::purified_werner_fidelity(1.0, 3), 1.0);
+  EXPECT_NEAR(gen::purified_werner_fidelity(0.5, 2), 0.5, 1e-15);  // BBPSSW's fixed point
+  // One round from F = 0.75, e = (1 - F)/3 = 1/12: (F^2 + e^2)/(F^2 + 2Fe + 5e^2) = (82/144)/(104/144).
+  EXPECT_NEAR(gen::purified_werner_fidelity(0.75, 1), 82.0 / 104.0, 1e-15);
+  EXPECT_GT(gen::purified_werner_fidelity(0.9, 2), gen::purified_werner_fidelity(0.9, 1));
+}
+
+TEST(Generators, PlatformPresetReplacesP) {
+  MemorySpec s = spec("surface", 3, 2, 'Z');
+  s.platform = "superconducting";
+  const std::string t = gen::memory_circuit_text(s);
+  EXPECT_NE(t.find("DEPOLARIZE2(0.0033)"), std::string::npos);
+  EXPECT_NE(t.find("PAULI_CHANNEL_1("), std::string::npos);
+  EXPECT_NE(t.find("X_ERROR(0.0077)"), std::string::npos);
+  EXPECT_NO_THROW(detector_error_model(gen::memory_circuit(s)));
+}
+
+std::string error_of(const MemorySpec& s) {
+  try {
+    gen::memory_circuit_text(s);
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(Generators, BadSpecsAreInputErrors) {
+  auto with = [](auto f) {
+    MemorySpec s;
+    f(s);
+    return error_of(s);
+  };
+  EXPECT_NE(with([](MemorySpec& s) { s.code = "color"; }).find("code 'color'"), std::string::npos);
+  EXPECT_NE(with([](MemorySpec& s) { s.distance = 1; }).find("distance 1"), std::string::npos);
+  EXPECT_NE(with([](MemorySpec& s) { s.rounds = 0; }).find("rounds 0"), std::string::npos);
+  EXPECT_NE(with([](MemorySpec& s) { s.basis = 'Y'; }).find("basis 'Y'"), std::string::npos);
+  EXPECT_NE(with([](MemorySpec& s) { s.p = 1.5; }).find("p 1.5"), std::string::npos);
+  EXPECT_NE(with([](MemorySpec& s) { s.interface_error = -0.1; }).find("interface_error"), std::string::npos);
+  EXPECT_NE(with([](MemorySpec& s) { s.modules = 4; }).find("modules 4"), std::string::npos);
+  EXPECT_NE(with([](MemorySpec& s) { s.modules = 0; }).find("modules 0"), std::string::npos);
+  EXPECT_NE(with([](MemorySpec& s) { s.partition = "star"; }).find("partition 'star'"), std::string::npos);
+  EXPECT_NE(with([](MemorySpec& s) { s.partition = "distributed"; s.modules = 3; }).find("modules 3"),
+            std::string::npos);
+  EXPECT_NE(with([](MemorySpec& s) { s.bell_fidelity = 0.2; }).find("bell_fidelity"), std::string::npos);
+  EXPECT_NE(with([](MemorySpec& s) { s.platform = "superconducting"; s.p = 0.001; }).find("platform"),
+            std::string::npos);
+  EXPECT_NE(with([](MemorySpec& s) { s.platform = "no_such_preset"; }).find("no_such_preset"), std::string::npos);
+  EXPECT_EQ(with([](MemorySpec&) {}), "");
+}
+
+struct CmdResult {
+  int status;
+  std::string out;
+};
+
+CmdResult run_qweave(const std::string& args) {
+  const std::string cmd = std::string(QWEAVE_BINARY) + " " + args + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  CmdResult r{-1, {}};
+  if (!p) return r;
+  char buf[4096];
+  while (std::size_t k = fread(buf, 1, sizeof buf, p)) r.out.append(buf, k);
+  const int st = pclose(p);
+  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  return r;
+}
+
+TEST(GeneratorsCli, WritesTheApiText) {
+  const auto dir = std::filesystem::temp_directory_path() / "qweave_gen_cli_test";
+  std::filesystem::create_directories(dir);
+  const std::string file = (dir / "s.stim").string();
+  const CmdResult r = run_qweave("gen surface --distance 5 --rounds 4 --basis x --p 0.001 --modules 2 "
+                                 "--interface-error 0.01 -o " + file);
+  EXPECT_EQ(r.status, 0) << r.out;
+  std::ifstream in(file);
+  std::stringstream text;
+  text << in.rdbuf();
+  MemorySpec s = spec("surface", 5, 4, 'X', 0.001);
+  s.modules = 2;
+  s.interface_error = 0.01;
+  EXPECT_EQ(text.str(), gen::memory_circuit_text(s));
+  const CmdResult out = run_qweave("gen repetition -d 3 -r 1");
+  EXPECT_EQ(out.status, 0);
+  EXPECT_EQ(out.out, gen::memory_circuit_text(spec("repetition", 3, 1, 'Z')));
+  std::filesystem::remove_all(dir);
+
+  const CmdResult bad = run_qweave("gen surface --distance 1");
+  EXPECT_EQ(bad.status, 2);
+  EXPECT_NE(bad.out.find("distance 1"), std::string::npos) << bad.out;
+  EXPECT_EQ(run_qweave("gen surface --basis XZ").status, 2);
+  EXPECT_EQ(run_qweave("gen surface --partition distributed --modules 4").status, 2);
+}
+
+}  // namespace
