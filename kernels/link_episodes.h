@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "kernels/bits.h"
+#include "kernels/detmath.h"
 #include "kernels/link_maps.h"
 
 namespace qw::link {
@@ -42,7 +43,7 @@ struct EpisodeOutputs {
 inline constexpr double kMinSuccessProbability = 1e-15;
 QW_HD inline std::uint64_t geometric_attempts(double u, double p) {
   if (p >= 1) return 1;
-  const double n = ceil(log1p(-u) / log1p(-p));
+  const double n = ceil(det::log1p(-u) / det::log1p(-p));
   return n < 1 ? std::uint64_t{1} : static_cast<std::uint64_t>(n);
 }
 

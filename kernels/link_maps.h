@@ -1,7 +1,7 @@
 // Per-pair maps for the link engine: Bell-diagonal states and full two-qubit density matrices,
 // entanglement swapping, purification (BBPSSW, DEJMPS, pumping), depolarising and memory
 // decoherence. Plain structs and QW_HD functions (no allocation, no exceptions), so the link engine
-// runs the same code on both backends. Formulas, derivations and sources: docs/physics.md.
+// runs the same code on both backends (exp/log through kernels/detmath.h: the same bits on both). Formulas, derivations and sources: docs/physics.md.
 //
 // Conventions (docs/physics.md, "Conventions"):
 //  * Bell states |Phi+-> = (|00> +- |11>)/sqrt2, |Psi+-> = (|01> +- |10>)/sqrt2, where |ab> has
@@ -16,6 +16,7 @@
 
 #include "kernels/complex.h"
 #include "kernels/config.h"
+#include "kernels/detmath.h"
 
 namespace qw {
 
@@ -210,11 +211,11 @@ QW_HD inline BellOutcome pump(BellDiagonal kept, BellDiagonal elementary, LocalN
 // ---- Memory decoherence ---------------------------------------------------------------------
 
 // Amplitude-damping probability for t seconds: gamma = 1 - exp(-t/T1); T1 = inf gives 0.
-QW_HD inline double memory_gamma(double t_s, double t1_s) { return -expm1(-t_s / t1_s); }
+QW_HD inline double memory_gamma(double t_s, double t1_s) { return -det::expm1(-t_s / t1_s); }
 // Phase-damping probability such that AD(gamma) then PD(lambda) decays the coherence by
 // exp(-t/T2): lambda = 1 - exp(-2t/T2 + t/T1). Needs T2 <= 2 T1 (checked by the caller).
 QW_HD inline double memory_lambda(double t_s, double t1_s, double t2_s) {
-  return -expm1(-t_s * (2 / t2_s - 1 / t1_s));
+  return -det::expm1(-t_s * (2 / t2_s - 1 / t1_s));
 }
 
 // Pauli twirl of PD(lambda) o AD(gamma) (docs/physics.md): with s = sqrt(1-gamma) sqrt(1-lambda)
