@@ -12,7 +12,7 @@ packages=(
   g++ cmake ninja-build pkg-config python3
   libthrust-dev libopenmpi-dev openmpi-bin libhdf5-openmpi-dev
   libgtest-dev libgmock-dev libbenchmark-dev libtomlplusplus-dev libcli11-dev libfmt-dev
-  libopenblas-dev liblapack-dev librandom123-dev
+  libopenblas-dev liblapack-dev librandom123-dev liblemon-dev
 )
 missing=()
 for p in "${packages[@]}"; do
