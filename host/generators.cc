@@ -167,6 +167,7 @@ struct LocalNoise {
   double gate1 = 0, gate2 = 0, measure = 0, reset = 0;
   std::array<std::array<double, 3>, 3> idle{};  // (pX, pY, pZ) per LayerKind
   bool idle_depolarizing = true;                 // SD6: DEPOLARIZE1(idle[k][0]) instead
+  std::array<double, 3> link_wait{};             // waiting for links, once per round
 };
 
 // Pauli twirl of amplitude damping then dephasing for t seconds: pX = pY = (1 - e^(-t/T1))/4,
@@ -195,6 +196,7 @@ LocalNoise local_noise(const MemorySpec& s) {
   n.idle[0] = twirled_idle(pf.gate1_duration_s, pf.t1_s, pf.t2_s);
   n.idle[1] = twirled_idle(pf.gate2_duration_s, pf.t1_s, pf.t2_s);
   n.idle[2] = twirled_idle(pf.measure_duration_s + pf.reset_duration_s, pf.t1_s, pf.t2_s);
+  n.link_wait = twirled_idle(s.link_wait_s, pf.t1_s, pf.t2_s);
   return n;
 }
 
@@ -224,14 +226,20 @@ class Writer {
     for (unsigned q : all)
       if (!is_busy[q]) idle.push_back(q);
     const auto& p = noise_.idle[static_cast<int>(kind)];
-    if (noise_.idle_depolarizing) {
-      channel("DEPOLARIZE1", p[0], idle);
-    } else if (p[0] > 0 || p[1] > 0 || p[2] > 0) {
-      if (idle.empty()) return;
-      fmt::format_to(std::back_inserter(text), "PAULI_CHANNEL_1({}, {}, {})", p[0], p[1], p[2]);
-      for (unsigned q : idle) fmt::format_to(std::back_inserter(text), " {}", q);
-      text += '\n';
-    }
+    if (noise_.idle_depolarizing) channel("DEPOLARIZE1", p[0], idle);
+    else pauli_channel(p, idle);
+  }
+  // The wait for links once per round: interface_idle as DEPOLARIZE1, the platform's T1/T2 for
+  // link_wait_s as a Pauli channel.
+  void link_wait(double interface_idle, const std::vector<unsigned>& qubits) {
+    channel("DEPOLARIZE1", interface_idle, qubits);
+    pauli_channel(noise_.link_wait, qubits);
+  }
+  void pauli_channel(const std::array<double, 3>& p, const std::vector<unsigned>& qubits) {
+    if ((p[0] <= 0 && p[1] <= 0 && p[2] <= 0) || qubits.empty()) return;
+    fmt::format_to(std::back_inserter(text), "PAULI_CHANNEL_1({}, {}, {})", p[0], p[1], p[2]);
+    for (unsigned q : qubits) fmt::format_to(std::back_inserter(text), " {}", q);
+    text += '\n';
   }
   void tick() { text += "TICK\n"; }
   const LocalNoise& noise() const { return noise_; }
@@ -259,7 +267,7 @@ RoundResults emit_local_round(Writer& w, const Layout& L, const MemorySpec& s,
   const LocalNoise& n = w.noise();
   const std::vector<unsigned> all = iota(static_cast<unsigned>(L.coords.size()));
   // Waiting for the link's Bell pairs before the remote gates of this round.
-  w.channel("DEPOLARIZE1", s.interface_idle, seam_qubits);
+  w.link_wait(s.interface_idle, seam_qubits);
   std::vector<unsigned> x_anc, anc;
   for (const Check& c : L.checks) {
     anc.push_back(c.ancilla);
@@ -308,7 +316,7 @@ RoundResults emit_ghz_round(Writer& w, const Layout& L, const MemorySpec& s) {
   const std::vector<unsigned> all = iota(static_cast<unsigned>(L.coords.size()));
   const double bell_error = 1 - purified_werner_fidelity(s.bell_fidelity, s.purification_rounds);
   // Link generation: the data wait.
-  w.channel("DEPOLARIZE1", s.interface_idle, L.data);
+  w.link_wait(s.interface_idle, L.data);
   // Bell pairs (link[i-1], ghz[i]) delivered as Werner pairs: an ideal |Phi+> then DEPOLARIZE1(1 - F)
   // on one half, which is exactly the Werner state of fidelity F. The root ghz[0] starts in |+>.
   std::vector<unsigned> roots, halves, links, pair_targets, busy;
@@ -445,6 +453,11 @@ void validate(const MemorySpec& s) {
     require(s.interface_error == 0,
             "interface_error applies to partition \"split\"; for \"distributed\" give bell_fidelity");
   }
+  require(std::isfinite(s.link_wait_s) && s.link_wait_s >= 0,
+          fmt::format("link_wait_s {}: must be a duration >= 0 in seconds", s.link_wait_s));
+  require(s.link_wait_s == 0 || !s.platform.empty(),
+          fmt::format("link_wait_s {}: waiting time needs a platform (its T1/T2 give the idle noise); without "
+                      "one give interface_idle", s.link_wait_s));
   require(s.platform.empty() || s.p == 0,
           fmt::format("platform '{}' and p {}: the platform's gate errors replace p; give one of them",
                       s.platform, s.p));
@@ -473,7 +486,9 @@ std::string memory_circuit_text(const MemorySpec& s) {
   } else {
     fmt::format_to(std::back_inserter(w.text), ", interface_error = {}", s.interface_error);
   }
-  fmt::format_to(std::back_inserter(w.text), ", interface_idle = {}\n", s.interface_idle);
+  fmt::format_to(std::back_inserter(w.text), ", interface_idle = {}", s.interface_idle);
+  if (s.link_wait_s > 0) fmt::format_to(std::back_inserter(w.text), ", link_wait_s = {}", s.link_wait_s);
+  w.text += '\n';
   for (unsigned q = 0; q < n_qubits; ++q)
     fmt::format_to(std::back_inserter(w.text), "QUBIT_COORDS({}, {}) {}\n", L.coords[q][0], L.coords[q][1], q);
   std::vector<std::vector<unsigned>> owned(L.num_modules);

@@ -34,7 +34,13 @@ struct MemorySpec {
   // and rounds of BBPSSW recurrence purification applied to it before use (ideal local operations).
   double bell_fidelity = 1;
   unsigned purification_rounds = 0;
-  std::string platform;  // optional preset name/file: replaces p by per-gate numbers (later)
+  // Optional platform preset name or TOML file (models/presets, docs/models.md): its gate, readout
+  // and reset errors replace p, and its T1/T2 with the operation durations give Pauli-twirled idle
+  // noise per layer.
+  std::string platform;
+  // Seconds per round that the qubits of interface_idle wait for links (needs a platform: its T1/T2
+  // give the Pauli-twirled channel, added to interface_idle).
+  double link_wait_s = 0;
 };
 
 // Throws InputError with a message naming the bad field.

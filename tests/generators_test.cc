@@ -394,6 +394,18 @@ TEST(Generators, PurifiedWernerFidelity) {
   EXPECT_GT(gen::purified_werner_fidelity(0.9, 2), gen::purified_werner_fidelity(0.9, 1));
 }
 
+// Whether the text has a PAULI_CHANNEL_1(px, px, pz) line (arguments within 1e-12 relative).
+bool has_pauli_channel(const std::string& text, double px, double pz) {
+  for (std::size_t at = text.find("PAULI_CHANNEL_1("); at != std::string::npos;
+       at = text.find("PAULI_CHANNEL_1(", at + 1)) {
+    double a = 0, b = 0, c = 0;
+    if (std::sscanf(text.c_str() + at, "PAULI_CHANNEL_1(%lf, %lf, %lf)", &a, &b, &c) != 3) continue;
+    if (std::abs(a - px) <= 1e-12 * px && std::abs(b - px) <= 1e-12 * px && std::abs(c - pz) <= 1e-12 * pz)
+      return true;
+  }
+  return false;
+}
+
 TEST(Generators, PlatformPresetReplacesP) {
   MemorySpec s = spec("surface", 3, 2, 'Z');
   s.platform = "superconducting";
@@ -401,6 +413,19 @@ TEST(Generators, PlatformPresetReplacesP) {
   EXPECT_NE(t.find("DEPOLARIZE2(0.0033)"), std::string::npos);
   EXPECT_NE(t.find("PAULI_CHANNEL_1("), std::string::npos);
   EXPECT_NE(t.find("X_ERROR(0.0077)"), std::string::npos);
+  EXPECT_NO_THROW(detector_error_model(gen::memory_circuit(s)));
+  // DEPOLARIZE1 only as the 1-qubit gate error: idling is T1/T2, not SD6.
+  for (std::size_t at = t.find("DEPOLARIZE1("); at != std::string::npos; at = t.find("DEPOLARIZE1(", at + 1))
+    EXPECT_EQ(t.compare(at, 20, "DEPOLARIZE1(0.00035)"), 0) << t.substr(at, 30);
+
+  // Waiting 10 us for links on a split patch: amplitude and phase damping twirled to Paulis,
+  // pX = pY = (1 - e^(-t/T1))/4, pZ = (1 - e^(-t/T2))/2 - pX, T1 = 68 us, T2 = 89 us (the preset).
+  s.modules = 2;
+  s.link_wait_s = 1e-5;
+  const std::string waited = gen::memory_circuit_text(s);
+  const double px = (1 - std::exp(-1e-5 / 68e-6)) / 4, pz = (1 - std::exp(-1e-5 / 89e-6)) / 2 - px;
+  EXPECT_TRUE(has_pauli_channel(waited, px, pz)) << px << " " << pz;
+  EXPECT_FALSE(has_pauli_channel(t, px, pz));
   EXPECT_NO_THROW(detector_error_model(gen::memory_circuit(s)));
 }
 
@@ -434,6 +459,7 @@ TEST(Generators, BadSpecsAreInputErrors) {
   EXPECT_NE(with([](MemorySpec& s) { s.platform = "superconducting"; s.p = 0.001; }).find("platform"),
             std::string::npos);
   EXPECT_NE(with([](MemorySpec& s) { s.platform = "no_such_preset"; }).find("no_such_preset"), std::string::npos);
+  EXPECT_NE(with([](MemorySpec& s) { s.link_wait_s = 1e-6; }).find("link_wait_s"), std::string::npos);
   EXPECT_EQ(with([](MemorySpec&) {}), "");
 }
 

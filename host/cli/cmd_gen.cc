@@ -36,6 +36,9 @@ void add_gen(CLI::App& app, GenArgs& a) {
       ->capture_default_str();
   cmd->add_option("--purification-rounds", a.purification_rounds,
                   "distributed: BBPSSW rounds applied to each Bell pair")->capture_default_str();
+  cmd->add_option("--link-wait", a.link_wait_s,
+                  "seconds per round that qubits wait for links (with --platform: T1/T2 idle noise)")
+      ->capture_default_str();
   cmd->add_option("-o,--output", a.output, "Output file (default: standard output)");
 }
 
@@ -55,6 +58,7 @@ int run_gen(const GenArgs& a) {
   spec.interface_idle = a.interface_idle;
   spec.bell_fidelity = a.bell_fidelity;
   spec.purification_rounds = a.purification_rounds;
+  spec.link_wait_s = a.link_wait_s;
   const std::string text = gen::memory_circuit_text(spec);
   if (a.output.empty() || a.output == "-") {
     std::fwrite(text.data(), 1, text.size(), stdout);

@@ -70,6 +70,7 @@ struct GenArgs {
   double interface_idle = 0;
   double bell_fidelity = 1;
   unsigned purification_rounds = 0;
+  double link_wait_s = 0;
   std::string output;  // "" or "-": standard output
 };
 void add_gen(CLI::App& app, GenArgs& args);
