@@ -9,6 +9,7 @@
 #include <map>
 #include <optional>
 #include <queue>
+#include <stdexcept>
 #include <utility>
 
 #include <fmt/format.h>
@@ -89,7 +90,7 @@ struct Builder {
 
 }  // namespace
 
-MatchingGraph matching_graph(const DetectorErrorModel& dem) {
+MatchingGraph matching_graph(const DetectorErrorModel& dem, const std::vector<char>& detector_basis) {
   if (dem.num_observables > 64) {
     throw InputError(fmt::format("decoder: the model has {} observables; the decoders handle at most 64",
                                  dem.num_observables));
@@ -100,9 +101,36 @@ MatchingGraph matching_graph(const DetectorErrorModel& dem) {
   MatchingGraph g;
   g.num_detectors = static_cast<std::uint32_t>(dem.num_detectors);
   g.num_observables = static_cast<std::uint32_t>(dem.num_observables);
+  if (!detector_basis.empty() && detector_basis.size() != dem.num_detectors) {
+    throw std::invalid_argument(fmt::format("matching_graph: {} detector types for {} detectors",
+                                            detector_basis.size(), dem.num_detectors));
+  }
+  // With detector types, an error flipping detectors of both types is its X part plus its Z part
+  // (Stim's decompose_errors does this from the circuit); the observables go with the part of the
+  // type that flips them in single-type errors.
+  std::vector<DemError> parts;
+  if (!detector_basis.empty()) {
+    std::uint64_t x_votes = 0, z_votes = 0;
+    for (const DemError& e : dem.errors) {
+      if (e.observables.empty() || e.detectors.empty()) continue;
+      bool any_x = false, any_z = false;
+      for (auto d : e.detectors) (detector_basis[d] == 'X' ? any_x : any_z) = true;
+      if (any_x != any_z) (any_x ? x_votes : z_votes) += 1;
+    }
+    const char obs_type = x_votes >= z_votes ? 'X' : 'Z';
+    for (const DemError& e : dem.errors) {
+      DemError x{e.probability, {}, {}}, z{e.probability, {}, {}};
+      for (auto d : e.detectors) (detector_basis[d] == 'X' ? x : z).detectors.push_back(d);
+      if (x.detectors.empty() || z.detectors.empty()) continue;
+      (obs_type == 'X' ? x : z).observables = e.observables;
+      parts.push_back(std::move(x));
+      parts.push_back(std::move(z));
+      ++g.errors_split_by_type;
+    }
+  }
   std::vector<const DemError*> hyper;
   Builder base{g.boundary(), {}, {}};
-  for (const DemError& e : dem.errors) {
+  auto classify = [&](const DemError& e) {
     const std::uint64_t obs = mask_of(e.observables);
     if (e.detectors.empty()) {
       if (obs) ++g.undetectable_errors;
@@ -113,7 +141,15 @@ MatchingGraph matching_graph(const DetectorErrorModel& dem) {
     } else {
       hyper.push_back(&e);
     }
+  };
+  for (const DemError& e : dem.errors) {
+    bool mixed = false;
+    if (!detector_basis.empty()) {
+      for (auto d : e.detectors) mixed |= detector_basis[d] != detector_basis[e.detectors.front()];
+    }
+    if (!mixed) classify(e);
   }
+  for (const DemError& e : parts) classify(e);
   // The lightest-looking split of a hyperedge: existing edges whose observables XOR to its own,
   // fewest pieces first.
   auto best_split = [](const Builder& b, const DemError& e) -> std::optional<std::vector<Key>> {
@@ -131,10 +167,10 @@ MatchingGraph matching_graph(const DetectorErrorModel& dem) {
     if (!best) return std::nullopt;
     return *best;
   };
-  // Two-detector errors stay edges even when they join an X-type and a Z-type detector (a Y fault
-  // at the code's boundary, which Stim's decompose_errors splits using the circuit): the DEM alone
-  // does not say which detectors are of which type. An inference from the hyperedges' splits was
-  // tried and made surface codes worse (docs/decoders.md).
+  // Without detector types, two-detector errors stay edges even when they join an X-type and a
+  // Z-type detector (a Y fault at the code's boundary): the DEM alone does not say which detectors
+  // are of which type. (An inference of the types from the hyperedges' splits was tried and made
+  // surface codes worse: docs/decoders.md.)
   Builder& b = base;
   // Hyperedges (Y errors flip the detectors of an X and a Z error): choose the split into existing
   // edges with matching observables and the fewest pieces, and add the error's probability to each
@@ -225,11 +261,12 @@ std::unique_ptr<Decoder> make_decoder(std::shared_ptr<const MatchingGraph> graph
   throw InputError(fmt::format("decoder '{}': use \"mwpm\" or \"union_find\"", kind));
 }
 
-std::unique_ptr<Decoder> make_decoder(const DetectorErrorModel& dem, std::string_view kind) {
+std::unique_ptr<Decoder> make_decoder(const DetectorErrorModel& dem, std::string_view kind,
+                                      const std::vector<char>& detector_basis) {
   if (kind != "mwpm" && kind != "union_find") {
     throw InputError(fmt::format("decoder '{}': use \"mwpm\" or \"union_find\"", kind));
   }
-  return make_decoder(std::make_shared<const MatchingGraph>(matching_graph(dem)), kind);
+  return make_decoder(std::make_shared<const MatchingGraph>(matching_graph(dem, detector_basis)), kind);
 }
 
 BatchDecodeResult decode_batch(const Decoder& decoder, const std::uint8_t* detectors, std::uint64_t shots,

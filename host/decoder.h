@@ -40,6 +40,8 @@ struct MatchingGraph {
   // consecutive pairs (plus one boundary edge when odd) with the observables on the first piece.
   std::uint64_t hyperedges_decomposed = 0;
   std::uint64_t hyperedges_cut = 0;
+  // Errors flipping detectors of both types (with detector types given), split into two parts.
+  std::uint64_t errors_split_by_type = 0;
   // Errors that flip observables but no detector: invisible to any decoder.
   std::uint64_t undetectable_errors = 0;
 
@@ -49,8 +51,11 @@ struct MatchingGraph {
 
 // Builds the graph. Parallel edges (same detectors) with the same observables are merged as
 // independent mechanisms (p xor q); with different observables the more likely one is kept.
-// Throws InputError for more than 64 observables.
-MatchingGraph matching_graph(const DetectorErrorModel& dem);
+// detector_basis ('X'/'Z' per detector, e.g. gen::detector_basis; empty: unknown) splits errors
+// that flip detectors of both types into their X and Z parts first, as Stim's decompose_errors
+// does from the circuit; without it a Y fault at a boundary flipping one detector of each type
+// stays an edge joining the two graphs. Throws InputError for more than 64 observables.
+MatchingGraph matching_graph(const DetectorErrorModel& dem, const std::vector<char>& detector_basis = {});
 
 class Decoder {
  public:
@@ -66,7 +71,8 @@ class Decoder {
 std::unique_ptr<Decoder> make_mwpm_decoder(std::shared_ptr<const MatchingGraph> graph);
 std::unique_ptr<Decoder> make_union_find_decoder(std::shared_ptr<const MatchingGraph> graph);
 // kind: "mwpm" or "union_find". Throws InputError for another kind.
-std::unique_ptr<Decoder> make_decoder(const DetectorErrorModel& dem, std::string_view kind);
+std::unique_ptr<Decoder> make_decoder(const DetectorErrorModel& dem, std::string_view kind,
+                                      const std::vector<char>& detector_basis = {});
 std::unique_ptr<Decoder> make_decoder(std::shared_ptr<const MatchingGraph> graph, std::string_view kind);
 // Whether this build has the MWPM decoder (LEMON found at configure time).
 bool have_mwpm_decoder();

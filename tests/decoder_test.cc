@@ -16,6 +16,7 @@
 #include "host/dem.h"
 #include "host/errors.h"
 #include "host/frame_engine.h"
+#include "host/generators.h"
 #include "host/parse.h"
 
 namespace {
@@ -210,8 +211,9 @@ TEST(Decoder, MwpmFindsTheLightestCorrectionOnSmallGraphs) {
 
 // Every mechanism alone is corrected, except at most `hyper_misses` of those flipping more than two
 // detectors.
-void expect_single_faults_corrected(const DetectorErrorModel& dem, const std::string& what, int hyper_misses = 0) {
-  const auto graph = std::make_shared<const MatchingGraph>(matching_graph(dem));
+void expect_single_faults_corrected(const DetectorErrorModel& dem, const std::string& what, int hyper_misses = 0,
+                                    const std::vector<char>& basis = {}) {
+  const auto graph = std::make_shared<const MatchingGraph>(matching_graph(dem, basis));
   EXPECT_EQ(graph->hyperedges_cut, 0u) << what;
   for (const auto& kind : kinds()) {
     auto dec = make_decoder(graph, kind);
@@ -245,6 +247,23 @@ TEST(Decoder, EverySingleFaultIsCorrected) {
   // join the two graphs and a few three-detector faults next to them are matched across
   // (2 of 317 mechanisms for MWPM, 3 for union-find).
   expect_single_faults_corrected(surface, "surface d=3", 3);
+  // With the generator's detector types every mechanism is corrected, split seams included.
+  for (char basis : {'X', 'Z'}) {
+    for (unsigned modules : {1u, 2u}) {
+      gen::MemorySpec spec;
+      spec.distance = 3;
+      spec.rounds = 3;
+      spec.basis = basis;
+      spec.p = 0.002;
+      spec.modules = modules;
+      spec.interface_error = modules > 1 ? 0.01 : 0;
+      const auto dem = detector_error_model(gen::memory_circuit(spec));
+      const auto types = gen::detector_basis(spec);
+      EXPECT_GT(matching_graph(dem, types).errors_split_by_type, 0u);
+      expect_single_faults_corrected(dem, fmt::format("generated surface d=3 basis {} modules {}", basis, modules), 0,
+                                     types);
+    }
+  }
 }
 
 struct Rate {
