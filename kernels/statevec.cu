@@ -52,17 +52,16 @@ struct Apply1q {
   }
 };
 
+// One amplitude per index (not one pair): consecutive indices touch consecutive amplitudes for any
+// target, so loads and stores stay coalesced on a GPU and vectorise on a CPU.
 struct Apply1qDiagonal {
   cplx* a;
   unsigned q;
   cplx d0, d1;
   index_t cm, cv;
   QW_HD void operator()(index_t i) const {
-    const index_t i0 = insert_zero_bit(i, q);
-    if (!controls_match(i0, cm, cv)) return;
-    const index_t i1 = i0 | (index_t{1} << q);
-    a[i0] = d0 * a[i0];
-    a[i1] = d1 * a[i1];
+    if (!controls_match(i & ~(index_t{1} << q), cm, cv)) return;
+    a[i] = ((i >> q) & 1 ? d1 : d0) * a[i];
   }
 };
 
@@ -193,11 +192,37 @@ void set_basis_state(cplx* a, index_t n, index_t basis) { for_each_index(n, SetB
 void copy(cplx* dst, const cplx* src, index_t n) { for_each_index(n, Copy{dst, src}); }
 void scale(cplx* a, index_t n, real s) { for_each_index(n, Scale{a, s}); }
 
+#if defined(__CUDACC__)
+// Targets below 5 pair amplitudes inside one warp's 32 consecutive amplitudes. One pair per thread
+// would load and store every other 16 bytes per instruction (0.76 of copy bandwidth at 30 qubits on
+// an H200); here each thread loads and stores its own amplitude and gets its partner from lane
+// (lane ^ 2^q) by shuffles, with the same arithmetic (same order) as Apply1q.
+__global__ void apply_1q_low_kernel(cplx* a, index_t n, unsigned q, Mat2 m, index_t cm, index_t cv) {
+  const index_t i = static_cast<index_t>(blockIdx.x) * blockDim.x + threadIdx.x;  // n % 32 == 0
+  if (i >= n) return;
+  const cplx self = a[i];
+  const unsigned lane_mask = 1u << q;
+  cplx other;
+  other.re = __shfl_xor_sync(0xffffffffu, self.re, lane_mask);
+  other.im = __shfl_xor_sync(0xffffffffu, self.im, lane_mask);
+  if (!controls_match(i & ~index_t{lane_mask}, cm, cv)) return;
+  if (i & lane_mask) a[i] = m.m[2] * other + m.m[3] * self;
+  else a[i] = m.m[0] * self + m.m[1] * other;
+}
+#endif
+
 void apply_1q(cplx* a, index_t n, unsigned q, const Mat2& m, index_t cm, index_t cv) {
+#if defined(__CUDACC__)
+  if (q < 5 && n >= 32) {
+    constexpr unsigned kThreads = 256;
+    apply_1q_low_kernel<<<static_cast<unsigned>((n + kThreads - 1) / kThreads), kThreads>>>(a, n, q, m, cm, cv);
+    return;
+  }
+#endif
   for_each_index(n / 2, Apply1q{a, q, m, cm, cv});
 }
 void apply_1q_diagonal(cplx* a, index_t n, unsigned q, cplx d0, cplx d1, index_t cm, index_t cv) {
-  for_each_index(n / 2, Apply1qDiagonal{a, q, d0, d1, cm, cv});
+  for_each_index(n, Apply1qDiagonal{a, q, d0, d1, cm, cv});
 }
 void apply_2q(cplx* a, index_t n, unsigned q0, unsigned q1, const Mat4& m, index_t cm, index_t cv) {
   for_each_index(n / 4, Apply2q{a, q0, q1, std::min(q0, q1), std::max(q0, q1), m, cm, cv});
