@@ -82,7 +82,7 @@ stamp "kernel benchmarks done"
 if [ -d $prep/.whl ]; then
   python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --target /tmp/site $prep/.whl/*.whl \
     && export PYTHONPATH=/tmp/site
-  QWEAVE_FRAME_THREADS=all timeout 90 python3 bench/frame_vs_stim.py build-gpu/qweave 1000000 \
+  QWEAVE_FRAME_THREADS=all QWEAVE_STIM_MAX_SHOTS=100000 timeout 90 python3 bench/frame_vs_stim.py build-gpu/qweave 4000000 \
     | tee "$out/frame.md"
 fi
 stamp "all done"
