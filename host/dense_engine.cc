@@ -4,15 +4,20 @@
 #include <bit>
 #include <cmath>
 #include <complex>
+#include <map>
+#include <memory>
+#include <unordered_map>
 #include <fmt/format.h>
 
 #include "host/errors.h"
+#include "host/fusion.h"
 #include "host/sharded_state.h"
 #include "kernels/rng.h"
 #include "mpi/runtime.h"
 #include "kernels/batch.h"
 #include "kernels/config.h"
 #include "kernels/exchange.h"
+#include "kernels/fused.h"
 #include "kernels/statevec.h"
 
 namespace qw {
@@ -302,12 +307,23 @@ class Executor {
     sv::set_basis_state(amps_.data(), L_, 0);
   }
 
-  // Runs instructions [from, end); skip_collapse leaves out measurements and resets (the
-  // deterministic part of a circuit whose measurements are all terminal).
-  void run(const Circuit& c, std::size_t from = 0, bool skip_collapse = false) {
+  // Runs instructions [from, to); skip_collapse leaves out measurements and resets (the
+  // deterministic part of a circuit whose measurements are all terminal). With fusion, a fused run
+  // that starts at i and ends by `to` replaces its instructions.
+  void run(const Circuit& c, std::size_t from = 0, bool skip_collapse = false,
+           std::size_t to = static_cast<std::size_t>(-1)) {
     const auto ops = c.instructions();
-    for (std::size_t i = from; i < ops.size(); ++i) {
+    const FusionPlan* plan = o_.fusion ? &plan_for(c, skip_collapse) : nullptr;
+    for (std::size_t i = from; i < std::min(to, ops.size()); ++i) {
       const auto& op = ops[i];
+      if (plan) {
+        const auto f = plan->run_at.find(i);
+        if (f != plan->run_at.end() && plan->runs[f->second].end <= to) {
+          run_fused(c, *plan, f->second);
+          i = plan->runs[f->second].end - 1;
+          continue;
+        }
+      }
       if (op.gate == GateId::REPEAT) {
         for (std::uint64_t r = 0; r < op.repeat_count; ++r) run(c.block(op), 0, skip_collapse);
         continue;
@@ -494,9 +510,15 @@ class Executor {
 
   void unitary(const Circuit& c, const Instruction& op, const GateInfo& info,
                std::span<const Target> ts, std::span<const double> args) {
+    for (std::size_t i = 0; i + info.group <= ts.size(); i += info.group) unitary_group(c, op, info, ts, args, i);
+  }
+
+  // The group of targets starting at ts[i].
+  void unitary_group(const Circuit& c, const Instruction& op, const GateInfo& info,
+                     std::span<const Target> ts, std::span<const double> args, std::size_t i) {
     const unsigned g = info.group;
     std::uint32_t qs[8];
-    for (std::size_t i = 0; i + g <= ts.size(); i += g) {
+    {
       bool classical = false;
       for (unsigned j = 0; j < g; ++j) classical |= !ts[i + j].is_qubit();
       if (!classical) {
@@ -506,14 +528,14 @@ class Executor {
           for (unsigned j = 0; j < g; ++j) qs[j] += n_;
           apply_unitary(amps_.data(), B_ * L_, op.gate, args, {qs, g}, true);
         }
-        continue;
+        return;
       }
       // Classically controlled Pauli: the rec/sweep side is the Z control.
       const Target &a = ts[i], &b = ts[i + 1];
       const bool a_classical = !a.is_qubit();
       const Target& ctl = a_classical ? a : b;
       const Target& tgt = a_classical ? b : a;
-      if (!tgt.is_qubit() || ctl.is_sweep()) continue;  // no sweep data: sweep bits are 0
+      if (!tgt.is_qubit() || ctl.is_sweep()) return;  // no sweep data: sweep bits are 0
       if (ctl.value == 0 || ctl.value > column_) {
         throw error_at(c, op, fmt::format("rec[-{}] reaches before the first measurement", ctl.value));
       }
@@ -752,6 +774,80 @@ class Executor {
     }
   }
 
+  // The fused runs of one block, their matrices in device memory once (no copy per gate).
+  struct FusionPlan {
+    std::vector<FusedRun> runs;
+    std::unordered_map<std::size_t, std::size_t> run_at;  // first instruction -> run
+    std::vector<std::vector<std::size_t>> offset;          // per run, per step: into `matrices`
+    DeviceArray<real> matrices;  // dense: column-major re then im; diagonal: re, im pairs
+  };
+
+  const FusionPlan& plan_for(const Circuit& c, bool skip_collapse) {
+    auto& slot = plans_[{&c, skip_collapse}];
+    if (slot) return *slot;
+    slot = std::make_unique<FusionPlan>();
+    FusionPlan& p = *slot;
+    FusionOptions fo;
+    fo.skip_collapse = skip_collapse;
+    const bool dm = rep_ == Rep::DensityMatrix;
+    fo.max_dense_qubits = o_.fusion_max_qubits ? o_.fusion_max_qubits : (dm ? 2u : 5u);
+    // A density matrix's block acts on 2k bits (ket and bra).
+    const unsigned bits_per_qubit = dm ? 2u : 1u;
+    fo.max_dense_qubits = std::min(fo.max_dense_qubits, fused::kMaxDenseQubits / bits_per_qubit);
+    fo.max_diagonal_qubits = std::min(fo.max_diagonal_qubits, fused::kMaxDiagonalQubits / bits_per_qubit);
+    p.runs = fuse_block(c, fo);
+    std::vector<real> host;
+    for (std::size_t r = 0; r < p.runs.size(); ++r) {
+      p.run_at[p.runs[r].begin] = r;
+      p.offset.emplace_back();
+      for (FusedStep& st : p.runs[r].steps) {
+        if (dm) st = density_step(st, n_);
+        p.offset.back().push_back(host.size());
+        if (st.kind == FusedStep::Kind::Dense) {
+          const std::size_t D = std::size_t{1} << st.qubits.size();
+          const std::size_t base = host.size();
+          host.resize(base + 2 * D * D);
+          for (std::size_t row = 0; row < D; ++row)
+            for (std::size_t col = 0; col < D; ++col) {
+              host[base + col * D + row] = static_cast<real>(st.matrix[row * D + col].real());
+              host[base + D * D + col * D + row] = static_cast<real>(st.matrix[row * D + col].imag());
+            }
+        } else if (st.kind == FusedStep::Kind::Diagonal) {
+          for (const auto& v : st.matrix) {
+            host.push_back(static_cast<real>(v.real()));
+            host.push_back(static_cast<real>(v.imag()));
+          }
+        }
+      }
+    }
+    p.matrices = DeviceArray<real>(host.size());
+    if (!host.empty()) copy_to_device(p.matrices.data(), host.data(), host.size() * sizeof(real));
+    return p;
+  }
+
+  void run_fused(const Circuit& c, const FusionPlan& p, std::size_t r) {
+    const FusedRun& run = p.runs[r];
+    const auto ops = c.instructions();
+    for (std::size_t s = 0; s < run.steps.size(); ++s) {
+      const FusedStep& st = run.steps[s];
+      const unsigned k = static_cast<unsigned>(st.qubits.size());
+      const real* m = p.matrices.data() + p.offset[r][s];
+      switch (st.kind) {
+        case FusedStep::Kind::Gate: {
+          const Instruction& op = ops[st.op];
+          unitary_group(c, op, gate_info(op.gate), c.targets(op), c.args(op), st.target);
+          break;
+        }
+        case FusedStep::Kind::Dense:
+          sv::apply_dense(amps_.data(), B_ * L_, k, st.qubits.data(), m);
+          break;
+        case FusedStep::Kind::Diagonal:
+          sv::apply_diagonal(amps_.data(), B_ * L_, k, st.qubits.data(), reinterpret_cast<const cplx*>(m));
+          break;
+      }
+    }
+  }
+
   const DenseOptions& o_;
   Rep rep_;
   unsigned n_;
@@ -767,6 +863,7 @@ class Executor {
   DeviceArray<double> norms_, ones_;
   DeviceArray<cplx> tmp_;
   bool averaging_ = false;
+  std::map<std::pair<const Circuit*, bool>, std::unique_ptr<FusionPlan>> plans_;
 };
 
 bool has_feedback(const Circuit& c) {
@@ -1768,7 +1865,7 @@ DenseResult run_dense(const Circuit& circuit, const DenseOptions& opt) {
   {
     Executor pre(opt, rep, n, 1, 0);
     pre.begin_zero();
-    for (std::size_t i = 0; i < prefix; ++i) pre.step(circuit, ops[i]);
+    pre.run(circuit, 0, false, prefix);
     copy_device_to_device(start.data(), pre.amps(), L * sizeof(cplx));
   }
   Executor ex(opt, rep, n, B, res.num_measurements);

@@ -35,6 +35,11 @@ struct DenseOptions {
   // together from the lowest physical bit up, then the qubits of no module; the top bits are global,
   // so the modules listed first are local. Empty: the identity layout.
   std::vector<std::vector<unsigned>> modules;
+  // Gate fusion (host/fusion.h): runs of unitaries become fewer, larger blocks. Off (`--no-fusion`)
+  // the gates run one by one exactly as before. fusion_max_qubits: the largest dense block
+  // (0: 5 qubits for a state vector, 2 for a density matrix); the sharded engines do not fuse yet.
+  bool fusion = true;
+  unsigned fusion_max_qubits = 0;
   // Called now and then on long runs with (shots done, shots total).
   std::function<void(std::uint64_t, std::uint64_t)> progress;
 };

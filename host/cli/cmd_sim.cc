@@ -76,6 +76,12 @@ void add_sim(CLI::App& app, SimArgs& a) {
   cmd->add_option("--report", a.reports,
                   "Module diagnostic of the final state: entropy:Q, purity:Q, negativity:Q|Q, "
                   "fidelity:ghz:Q (Q like 0-4 or 0,2,5; docs/diagnostics.md); repeatable");
+  cmd->add_flag("--no-fusion", a.no_fusion,
+                "Dense engines: apply every gate on its own instead of fusing runs of gates into "
+                "larger blocks (docs/performance.md)");
+  cmd->add_option("--fusion-qubits", a.fusion_qubits,
+                  "Dense engines: largest fused block in qubits (default 5 for a state vector, 2 for a "
+                  "density matrix)")->check(CLI::Range(2, 6));
   cmd->add_flag("-q,--quiet", a.quiet, "Print nothing on success");
 }
 
@@ -251,6 +257,8 @@ int run_sim(const SimArgs& a) {
   if (a.t1_s > 0) opt.t1_s = a.t1_s;
   if (a.t2_s > 0) opt.t2_s = a.t2_s;
   opt.max_batch = a.batch;
+  opt.fusion = !a.no_fusion;
+  opt.fusion_max_qubits = a.fusion_qubits;
   opt.memory_limit_bytes = static_cast<std::uint64_t>(a.memory_limit_gib * 1073741824.0);
   // Under MPI the ranks split the shots (each shot keeps its global index, its RNG stream, so the
   // samples do not depend on the rank count) when every rank can hold the whole state (the ranks of one

@@ -25,6 +25,8 @@ struct SimArgs {
   bool shard = false;
   bool dry_run = false;
   bool frame_measurements = false;  // --engine frame: also write /measurements
+  bool no_fusion = false;            // dense engines: run every gate on its own
+  unsigned fusion_qubits = 0;        // largest fused block (0: the engine's default)
   std::vector<std::string> modules;  // --module 0-5 --module 6-11: qubit lists
   std::string platform;
   std::vector<std::string> reports;  // module diagnostics (docs/diagnostics.md)  // preset name or TOML file: adds its noise to the circuit
