@@ -266,6 +266,10 @@ RoundResults emit_local_round(Writer& w, const Layout& L, const MemorySpec& s,
                               const std::vector<unsigned>& seam_qubits) {
   const LocalNoise& n = w.noise();
   const std::vector<unsigned> all = iota(static_cast<unsigned>(L.coords.size()));
+  // A teleported CX (Eisert et al. 2000; host/circuit.h) through a Werner pair: X on the pair's far
+  // half becomes X on the target, Z flips the MX that drives the CZ correction and becomes Z on the
+  // control, Y both.
+  const double bell_error = 1 - purified_werner_fidelity(s.bell_fidelity, s.purification_rounds);
   // Waiting for the link's Bell pairs before the remote gates of this round.
   w.link_wait(s.interface_idle, seam_qubits);
   std::vector<unsigned> x_anc, anc;
@@ -294,6 +298,17 @@ RoundResults emit_local_round(Writer& w, const Layout& L, const MemorySpec& s,
     w.op("CX", pairs);
     w.channel("DEPOLARIZE2", n.gate2, pairs);
     w.channel("DEPOLARIZE2", s.interface_error, remote);
+    if (bell_error > 0 && !remote.empty()) {
+      // PAULI_CHANNEL_2 outcome 4a + b (a on the control, b on the target; I, X, Y, Z = 0..3):
+      // X_t = IX is argument 0, Z_c = ZI argument 11, Z_c X_t = ZX argument 12.
+      std::array<double, 15> args{};
+      args[0] = args[11] = args[12] = bell_error / 3;
+      w.text += "PAULI_CHANNEL_2(";
+      for (std::size_t i = 0; i < args.size(); ++i) fmt::format_to(std::back_inserter(w.text), "{}{}", i ? ", " : "", args[i]);
+      w.text += ")";
+      for (unsigned q : remote) fmt::format_to(std::back_inserter(w.text), " {}", q);
+      w.text += '\n';
+    }
     w.idle(LayerKind::Gate2, all, pairs);
     w.tick();
   }
@@ -431,8 +446,8 @@ void validate(const MemorySpec& s) {
   probability(s.interface_error, "interface_error");
   probability(s.interface_idle, "interface_idle");
   require(s.bell_fidelity > 0.25 && s.bell_fidelity <= 1,
-          fmt::format("bell_fidelity {}: must be in (0.25, 1] (a Werner pair above the separable limit's "
-                      "depolarising bound)", s.bell_fidelity));
+          fmt::format("bell_fidelity {}: must be in (0.25, 1] (a Werner pair; 1 - F is its DEPOLARIZE1 "
+                      "probability, below the 3/4 of the fully mixed state)", s.bell_fidelity));
   require(s.purification_rounds <= 20,
           fmt::format("purification_rounds {}: at most 20", s.purification_rounds));
   require(s.partition == "split" || s.partition == "distributed",
@@ -443,9 +458,7 @@ void validate(const MemorySpec& s) {
     require(s.modules <= s.distance,
             fmt::format("modules {}: a {} of distance {} has {} columns to cut between, so at most {} modules",
                         s.modules, s.code, s.distance, s.distance, s.distance));
-    require(s.bell_fidelity == 1 && s.purification_rounds == 0,
-            "bell_fidelity and purification_rounds apply to partition \"distributed\"; for \"split\" give "
-            "the Bell pair's effect as interface_error");
+
   } else {
     require(s.modules == 1 || s.modules == n_data,
             fmt::format("modules {}: partition \"distributed\" puts one data qubit in each module ({} "
@@ -485,6 +498,10 @@ std::string memory_circuit_text(const MemorySpec& s) {
                    purified_werner_fidelity(s.bell_fidelity, s.purification_rounds));
   } else {
     fmt::format_to(std::back_inserter(w.text), ", interface_error = {}", s.interface_error);
+    if (s.bell_fidelity < 1)
+      fmt::format_to(std::back_inserter(w.text), ", bell_fidelity = {} ({} purification rounds: {})",
+                     s.bell_fidelity, s.purification_rounds,
+                     purified_werner_fidelity(s.bell_fidelity, s.purification_rounds));
   }
   fmt::format_to(std::back_inserter(w.text), ", interface_idle = {}", s.interface_idle);
   if (s.link_wait_s > 0) fmt::format_to(std::back_inserter(w.text), ", link_wait_s = {}", s.link_wait_s);

@@ -24,14 +24,17 @@ struct MemorySpec {
   unsigned modules = 1;
   std::string partition = "split";  // "split" | "distributed"
   double p = 0;                     // SD6 local noise strength
-  // Extra DEPOLARIZE2 on every cross-module CNOT ("split": the Bell pair's infidelity mapped
-  // through the teleported CNOT).
+  // "split": extra DEPOLARIZE2 on every cross-module CNOT (a plain, symmetric stand-in for the
+  // interface, as in Ramette et al. 2024).
   double interface_error = 0;
   // Extra DEPOLARIZE1 once per round on every qubit of a module that waits for a remote operation
   // (link generation time): "split": all qubits of modules on a seam; "distributed": the data.
   double interface_idle = 0;
-  // "distributed": fidelity of each Werner Bell pair the GHZ states are built from (1: perfect),
-  // and rounds of BBPSSW recurrence purification applied to it before use (ideal local operations).
+  // Fidelity of the Werner Bell pairs the remote operations consume (1: perfect), and rounds of
+  // BBPSSW recurrence purification applied to each before use (ideal local operations).
+  // "split": every cross-module CNOT is a teleported CNOT (host/circuit.h) through one pair, whose
+  // Pauli errors reach the gate's qubits as X on the target, Z on the control or both, each with
+  // (1 - F)/3 (a PAULI_CHANNEL_2 after the CX). "distributed": the GHZ states are fused from pairs.
   double bell_fidelity = 1;
   unsigned purification_rounds = 0;
   // Optional platform preset name or TOML file (models/presets, docs/models.md): its gate, readout

@@ -367,6 +367,47 @@ TEST(Generators, SplitChangesOnlySeamMechanisms) {
     }
 }
 
+// The seam's Bell-pair channel is what a teleported CX (the reader's TELEPORTED_CX macro) through a
+// Werner pair of fidelity F does: on a Bell state made by the remote CX, XX flips with Z_c or Z_c X_t
+// and ZZ with X_t or Z_c X_t, each (1 - F)/3: rates 2(1 - F)/3, both together (1 - F)/3.
+TEST(Generators, SplitSeamChannelIsATeleportedCxThroughAWernerPair) {
+  const double f = 0.91, e = 1 - f;
+  MemorySpec s = spec("surface", 3, 2, 'Z');
+  s.modules = 2;
+  s.bell_fidelity = f;
+  const std::string t = gen::memory_circuit_text(s);
+  const std::size_t at = t.find("PAULI_CHANNEL_2(");
+  ASSERT_NE(at, std::string::npos);
+  const std::string args = t.substr(at, t.find(')', at) - at + 1);
+  const std::string model = "R 0 1\nH 0\nCX 0 1\n" + args + " 0 1\nMPP X0*X1 Z0*Z1\nDETECTOR rec[-2]\nDETECTOR rec[-1]\n";
+  const std::string teleported = "R 0 1 2 3\nH 0 2\nCX 2 3\nDEPOLARIZE1(" + std::to_string(e) +
+                                 ") 3\nTELEPORTED_CX 0 1 2 3\nMPP X0*X1 Z0*Z1\nDETECTOR rec[-2]\nDETECTOR rec[-1]\n";
+  const std::uint64_t shots = 200000;
+  for (const std::string& text : {model, teleported}) {
+    const FrameResult r = run_frames(parse_stim(text, "seam.stim"), {.shots = shots, .seed = 9});
+    std::uint64_t both = 0;
+    for (std::uint64_t k = 0; k < shots; ++k) both += (r.detectors[k] & 3) == 3;
+    const double p1 = 2 * e / 3, p2 = e / 3;
+    const double tol1 = 5 * std::sqrt(p1 * (1 - p1) / shots), tol2 = 5 * std::sqrt(p2 * (1 - p2) / shots);
+    EXPECT_NEAR(double(r.detector_flip_counts[0]) / shots, p1, tol1) << text;
+    EXPECT_NEAR(double(r.detector_flip_counts[1]) / shots, p1, tol1) << text;
+    EXPECT_NEAR(double(both) / shots, p2, tol2) << text;
+  }
+  // The channel sits on the cross-module CNOTs only: every PAULI_CHANNEL_2 pair spans two modules.
+  const auto mod = gen::module_of_qubit(s);
+  std::size_t pairs = 0;
+  for (std::size_t a = t.find("PAULI_CHANNEL_2("); a != std::string::npos; a = t.find("PAULI_CHANNEL_2(", a + 1)) {
+    std::istringstream targets(t.substr(t.find(')', a) + 1, t.find('\n', a) - t.find(')', a) - 1));
+    unsigned c = 0, q = 0;
+    while (targets >> c >> q) {
+      EXPECT_NE(mod[c], mod[q]);
+      ++pairs;
+    }
+  }
+  EXPECT_GT(pairs, 0u);
+  expect_distance(s, 3);
+}
+
 TEST(Generators, DistributedModulesAndNoise) {
   MemorySpec s = spec("surface", 3, 3, 'Z', 0);
   s.partition = "distributed";

@@ -3,7 +3,8 @@
 
 usage: python3 validation/gen_vs_stim.py [QWEAVE_BINARY]   (default: build/qweave in the repository)
 
-For monolithic, split and GHZ-distributed surface and repetition code memories (both bases):
+For monolithic, split and GHZ-distributed surface and repetition code memories (both bases; SD6 noise,
+interface noise, Bell-pair fidelities and one platform preset):
 
 * Stim parses the text; numbers of qubits, detectors and observables as expected.
 * Signs: the noiseless circuit is run in Stim's TableauSimulator (random outcomes drawn by Stim) five
@@ -47,13 +48,16 @@ CASES = [
     ("repetition", 4, 3, "X", ["--p", "0.01"]),
     ("surface", 5, 3, "Z", ["--p", "0.001", "--modules", "2", "--interface-error", "0.02",
                             "--interface-idle", "0.002"]),
-    ("surface", 5, 3, "X", ["--p", "0.001", "--modules", "3", "--interface-error", "0.02"]),
+    ("surface", 5, 3, "X", ["--p", "0.001", "--modules", "3", "--interface-error", "0.02",
+                            "--bell-fidelity", "0.95", "--purification-rounds", "1"]),
     ("repetition", 5, 2, "Z", ["--p", "0.01", "--modules", "2", "--interface-error", "0.05"]),
     ("surface", 3, 3, "Z", ["--p", "0.001", "--partition", "distributed", "--bell-fidelity", "0.97",
                             "--interface-idle", "0.001"]),
     ("surface", 3, 2, "X", ["--p", "0.001", "--partition", "distributed", "--bell-fidelity", "0.9",
                             "--purification-rounds", "1"]),
     ("repetition", 3, 3, "Z", ["--p", "0.005", "--partition", "distributed", "--bell-fidelity", "0.95"]),
+    ("surface", 3, 3, "Z", ["--platform", "superconducting", "--modules", "2", "--link-wait", "2e-5",
+                            "--bell-fidelity", "0.98"]),
 ]
 
 

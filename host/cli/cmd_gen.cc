@@ -32,10 +32,10 @@ void add_gen(CLI::App& app, GenArgs& a) {
   cmd->add_option("--interface-idle", a.interface_idle,
                   "extra DEPOLARIZE1 per round on qubits that wait for links")->capture_default_str();
   cmd->add_option("--bell-fidelity", a.bell_fidelity,
-                  "distributed: Werner fidelity of the Bell pairs the GHZ states are built from")
+                  "Werner fidelity of the Bell pairs (split: teleported seam CNOTs; distributed: GHZ states)")
       ->capture_default_str();
   cmd->add_option("--purification-rounds", a.purification_rounds,
-                  "distributed: BBPSSW rounds applied to each Bell pair")->capture_default_str();
+                  "BBPSSW rounds applied to each Bell pair")->capture_default_str();
   cmd->add_option("--link-wait", a.link_wait_s,
                   "seconds per round that qubits wait for links (with --platform: T1/T2 idle noise)")
       ->capture_default_str();
