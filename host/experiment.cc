@@ -9,6 +9,7 @@
 #include <sstream>
 #include <toml++/toml.h>
 
+#include "host/decoder.h"
 #include "host/errors.h"
 #include "host/result_file.h"
 #include "kernels/link_episodes.h"
@@ -32,7 +33,21 @@ struct Key {
 
 // The schema; docs/experiments.md documents each key (a test checks that it lists all of them).
 constexpr Key kKeys[] = {
-    {"experiment", "kind", Type::String, "what to run: \"link\""},
+    {"experiment", "kind", Type::String, "what to run: \"link\" or \"memory\""},
+    {"experiment", "shots", Type::Integer, "memory: shots to sample and decode"},
+    {"code", "type", Type::String, "memory: \"surface\" (rotated) or \"repetition\""},
+    {"code", "distance", Type::Integer, "memory: code distance"},
+    {"code", "rounds", Type::Integer, "memory: stabiliser measurement rounds (default: the distance)"},
+    {"code", "basis", Type::String, "memory: \"Z\" or \"X\""},
+    {"noise", "p", Type::Number, "memory: SD6 circuit noise strength"},
+    {"modules", "count", Type::Integer, "memory: modules the code is spread over"},
+    {"modules", "partition", Type::String, "memory: \"split\" or \"distributed\""},
+    {"modules", "interface_error", Type::Number, "memory, split: DEPOLARIZE2 on every cross-module CNOT"},
+    {"modules", "interface_idle", Type::Number, "memory: DEPOLARIZE1 per round on qubits waiting for a link"},
+    {"modules", "bell_fidelity", Type::Number, "memory, distributed: Werner fidelity of each Bell pair"},
+    {"modules", "purification_rounds", Type::Integer, "memory, distributed: BBPSSW rounds on each Bell pair"},
+    {"decoder", "kind", Type::String, "memory: \"mwpm\" or \"union_find\""},
+    {"decoder", "threads", Type::Integer, "memory: decoding threads per rank (0: all)"},
     {"experiment", "episodes", Type::Integer, "delivered pairs to simulate"},
     {"experiment", "seed", Type::Integer, "seed of the counter-based RNG"},
     {"link", "name", Type::String, "name of the link in the result file (/links/<name>)"},
@@ -122,6 +137,7 @@ void apply_override(toml::table& root, const std::string& spec) {
 struct Reader {
   const toml::table& root;
   std::string file;
+  const std::map<std::string, toml::source_region>* swept = nullptr;  // "table.key" -> its [sweep] value
 
   const toml::node* node(const char* table, const char* key) const {
     const auto* t = root[table].as_table();
@@ -149,11 +165,157 @@ struct Reader {
   // Fails at the key's place (or the file when the key is absent).
   [[noreturn]] void bad(const char* table, const char* key, const std::string& why) const {
     const toml::node* n = node(table, key);
+    if (swept) {
+      // A value put in by [sweep]: report it where it stands in the sweep's array.
+      const auto it = swept->find(std::string(table) + "." + key);
+      if (it != swept->end()) fail_at(it->second, file, fmt::format("{}.{} {}", table, key, why));
+    }
     if (n) fail_at(n->source(), file, fmt::format("{}.{} {}", table, key, why));
     throw InputError(fmt::format("{}: {}.{} {}", file, table, key, why));
   }
 };
 
+
+// [sweep]: "table.key" = [values] (or table.key = [...] as a dotted key); in file order.
+using SweepEntry = std::pair<std::string, const toml::array*>;
+std::vector<SweepEntry> sweep_entries(const toml::table& root, const std::string& file) {
+  std::vector<SweepEntry> out;
+  const auto* sweep = root["sweep"].as_table();
+  if (!sweep) return out;
+  for (auto&& [kname, knode] : *sweep) {
+    std::vector<std::pair<std::string, const toml::node*>> items;
+    if (const auto* sub = knode.as_table()) {
+      for (auto&& [k2, n2] : *sub) items.push_back({std::string(kname.str()) + "." + std::string(k2.str()), &n2});
+    } else {
+      items.push_back({std::string(kname.str()), &knode});
+    }
+    for (const auto& [path, node] : items) {
+      const auto dot = path.find('.');
+      const std::string table = dot == std::string::npos ? "" : path.substr(0, dot);
+      const std::string key = dot == std::string::npos ? path : path.substr(dot + 1);
+      if (!find_key(table, key)) {
+        fail_at(node->source(), file, fmt::format("[sweep] '{}' is not a key: give \"table.key\" = [values], "
+                                                  "e.g. \"noise.p\" = [0.001, 0.002]", path));
+      }
+      if (table == "experiment" && key == "kind") fail_at(node->source(), file, "[sweep] cannot sweep experiment.kind");
+      const auto* values = node->as_array();
+      if (!values || values->empty()) {
+        fail_at(node->source(), file, fmt::format("[sweep] {} must be a non-empty array of values", path));
+      }
+      for (const auto& [p, a] : out) {
+        if (p == path) fail_at(node->source(), file, fmt::format("[sweep] {} is given twice", path));
+      }
+      out.push_back({path, values});
+    }
+  }
+  return out;
+}
+
+std::string value_text(const toml::node& n) {
+  if (n.is_string()) return n.as_string()->get();
+  if (n.is_integer()) return std::to_string(n.as_integer()->get());
+  if (n.is_floating_point()) return fmt::format("{}", n.as_floating_point()->get());
+  if (n.is_boolean()) return n.as_boolean()->get() ? "true" : "false";
+  return "?";
+}
+
+MemoryExperiment parse_memory(const Reader& r) {
+  MemoryExperiment m;
+  gen::MemorySpec& s = m.spec;
+  const std::int64_t shots = r.integer("experiment", "shots", 10000);
+  if (shots < 1) r.bad("experiment", "shots", fmt::format("= {} must be at least 1", shots));
+  m.shots = static_cast<std::uint64_t>(shots);
+  const std::int64_t seed = r.integer("experiment", "seed", 0);
+  if (seed < 0) r.bad("experiment", "seed", fmt::format("= {} must be >= 0", seed));
+  m.seed = static_cast<std::uint64_t>(seed);
+  s.code = r.string("code", "type", "surface");
+  if (s.code != "surface" && s.code != "repetition") {
+    r.bad("code", "type", fmt::format("= \"{}\": use \"surface\" or \"repetition\"", s.code));
+  }
+  const std::int64_t d = r.integer("code", "distance", 3);
+  if (d < 2 || d > 99) r.bad("code", "distance", fmt::format("= {} must be in [2, 99]", d));
+  s.distance = static_cast<unsigned>(d);
+  const std::int64_t rounds = r.integer("code", "rounds", d);
+  if (rounds < 1 || rounds > 100000) r.bad("code", "rounds", fmt::format("= {} must be in [1, 100000]", rounds));
+  s.rounds = static_cast<unsigned>(rounds);
+  const std::string basis = r.string("code", "basis", "Z");
+  if (basis != "X" && basis != "Z") r.bad("code", "basis", fmt::format("= \"{}\": use \"X\" or \"Z\"", basis));
+  s.basis = basis[0];
+  auto probability = [&](const char* t, const char* k, double fallback) {
+    const double v = r.number(t, k, fallback);
+    if (!(v >= 0 && v <= 1)) r.bad(t, k, fmt::format("= {} must be in [0, 1]", v));
+    return v;
+  };
+  s.p = probability("noise", "p", 0.001);
+  const std::int64_t count = r.integer("modules", "count", 1);
+  if (count < 1) r.bad("modules", "count", fmt::format("= {} must be at least 1", count));
+  s.modules = static_cast<unsigned>(count);
+  s.partition = r.string("modules", "partition", "split");
+  if (s.partition != "split" && s.partition != "distributed") {
+    r.bad("modules", "partition", fmt::format("= \"{}\": use \"split\" or \"distributed\"", s.partition));
+  }
+  s.interface_error = probability("modules", "interface_error", 0);
+  s.interface_idle = probability("modules", "interface_idle", 0);
+  s.bell_fidelity = r.number("modules", "bell_fidelity", 1);
+  const std::int64_t pr = r.integer("modules", "purification_rounds", 0);
+  if (pr < 0 || pr > 16) r.bad("modules", "purification_rounds", fmt::format("= {} must be in [0, 16]", pr));
+  s.purification_rounds = static_cast<unsigned>(pr);
+  m.decoder = r.string("decoder", "kind", "mwpm");
+  if (m.decoder != "mwpm" && m.decoder != "union_find") {
+    r.bad("decoder", "kind", fmt::format("= \"{}\": use \"mwpm\" or \"union_find\"", m.decoder));
+  }
+  if (m.decoder == "mwpm" && !have_mwpm_decoder()) {
+    r.bad("decoder", "kind", "= \"mwpm\" needs LEMON, which this build lacks: use \"union_find\"");
+  }
+  const std::int64_t threads = r.integer("decoder", "threads", 0);
+  if (threads < 0 || threads > 4096) r.bad("decoder", "threads", fmt::format("= {} must be in [0, 4096]", threads));
+  m.threads = static_cast<int>(threads);
+  // The generator's own checks (module counts against the distance, keys of the other partition).
+  try {
+    gen::validate(s);
+  } catch (const InputError& e) {
+    throw InputError(fmt::format("{}: [code]/[modules]/[noise]: {}", r.file, e.what()));
+  }
+  return m;
+}
+
+// The cartesian product of the sweep's values, first key slowest; each point parsed and checked
+// like a file of its own (a bad value is reported at its place in [sweep]).
+std::vector<SweepPoint> sweep_points(const toml::table& root, const std::string& file,
+                                     const std::vector<SweepEntry>& sweep) {
+  std::vector<SweepPoint> out;
+  if (sweep.empty()) return out;
+  std::uint64_t total = 1;
+  for (const auto& [k, a] : sweep) {
+    total *= a->size();
+    if (total > 100000) throw InputError(file + ": [sweep] has more than 100000 points");
+  }
+  for (std::uint64_t i = 0; i < total; ++i) {
+    toml::table point = root;
+    point.erase("sweep");
+    SweepPoint sp;
+    std::map<std::string, toml::source_region> where;
+    std::uint64_t rest = i;
+    std::vector<std::size_t> pick(sweep.size());
+    for (std::size_t k = sweep.size(); k-- > 0;) {
+      pick[k] = rest % sweep[k].second->size();
+      rest /= sweep[k].second->size();
+    }
+    for (std::size_t k = 0; k < sweep.size(); ++k) {
+      const std::string& path = sweep[k].first;
+      const auto dot = path.find('.');
+      const std::string table = path.substr(0, dot), key = path.substr(dot + 1);
+      const toml::node& v = *sweep[k].second->get(pick[k]);
+      if (!point[table].as_table()) point.insert_or_assign(table, toml::table{});
+      v.visit([&](const auto& value) { point[table].as_table()->insert_or_assign(key, value); });
+      sp.values.push_back({path, value_text(v)});
+      where[path] = v.source();
+    }
+    sp.memory = parse_memory(Reader{point, file, &where});
+    out.push_back(std::move(sp));
+  }
+  return out;
+}
 }  // namespace
 
 Experiment parse_experiment(const std::string& text, const std::string& source_name,
@@ -165,9 +327,11 @@ Experiment parse_experiment(const std::string& text, const std::string& source_n
     if (!tnode.is_table()) {
       fail_at(tnode.source(), source_name, fmt::format("'{}' must be a table ([{}])", t, t));
     }
+    if (t == "sweep") continue;  // checked by sweep_entries
     if (keys_of(t).empty()) {
       fail_at(tname.source(), source_name,
-              fmt::format("unknown table [{}] (tables: experiment, link, memory, noise)", t));
+              fmt::format("unknown table [{}] (tables: experiment, link, memory, noise, code, modules, decoder, "
+                          "sweep)", t));
     }
     for (auto&& [kname, knode] : *tnode.as_table()) {
       const std::string k(kname.str());
@@ -184,8 +348,17 @@ Experiment parse_experiment(const std::string& text, const std::string& source_n
   for (const auto& o : overrides) ex.text += "\n# --set " + o;
   const Reader r{root, source_name};
   ex.kind = r.string("experiment", "kind", "");
-  if (ex.kind.empty()) throw InputError(source_name + ": [experiment] needs kind = \"link\"");
-  if (ex.kind != "link") r.bad("experiment", "kind", fmt::format("= \"{}\": only \"link\" experiments exist so far", ex.kind));
+  if (ex.kind.empty()) throw InputError(source_name + ": [experiment] needs kind = \"link\" or \"memory\"");
+  const auto sweep = sweep_entries(root, source_name);
+  if (ex.kind == "memory") {
+    ex.memory = parse_memory(r);
+    ex.points = sweep_points(root, source_name, sweep);
+    return ex;
+  }
+  if (ex.kind != "link") r.bad("experiment", "kind", fmt::format("= \"{}\": use \"link\" or \"memory\"", ex.kind));
+  if (!sweep.empty()) {
+    fail_at(sweep.front().second->source(), source_name, "[sweep] runs memory experiments only so far");
+  }
 
   LinkExperiment& e = ex.link;
   const std::int64_t episodes = r.integer("experiment", "episodes", 1000);

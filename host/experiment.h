@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "host/memory_experiment.h"
 #include "kernels/link_chain.h"
 #include "models/link_physics.h"
 
@@ -34,9 +35,11 @@ struct LinkExperiment {
 };
 
 struct Experiment {
-  std::string kind;  // "link"
+  std::string kind;  // "link" | "memory"
   std::string text;  // the experiment file as given, with the --set overrides appended as comments
   LinkExperiment link;
+  MemoryExperiment memory;          // kind = "memory": the file without [sweep]
+  std::vector<SweepPoint> points;   // kind = "memory" with a [sweep]: every point, in order
 };
 
 // Parses and validates an experiment; overrides are "table.key=value" (TOML values) applied before

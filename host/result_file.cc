@@ -549,6 +549,40 @@ void ResultFile::write_array(const std::string& dataset, const std::uint64_t* da
                 dims, units, description);
 }
 
+namespace {
+Handle open_or_create_group(hid_t file, const std::string& group, const std::string& path) {
+  const std::string what = fmt::format("cannot create group {}", group);
+  if (H5Lexists(file, group.c_str(), H5P_DEFAULT) > 0) {
+    return check(H5Gopen2(file, group.c_str(), H5P_DEFAULT), H5Gclose, path, what);
+  }
+  Handle lcpl = intermediate_groups_lcpl(path);
+  return check(H5Gcreate2(file, group.c_str(), lcpl.get(), H5P_DEFAULT, H5P_DEFAULT), H5Gclose, path, what);
+}
+}  // namespace
+
+void ResultFile::write_group_attribute(const std::string& group, const std::string& name, double value) {
+  if (file_ < 0) throw std::runtime_error(path_ + ": cannot write " + group + ": file closed");
+  Handle g = open_or_create_group(file_, group, path_);
+  write_scalar_attr<double>(g.get(), name.c_str(), H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, value, path_);
+}
+
+void ResultFile::write_group_attribute(const std::string& group, const std::string& name, std::uint64_t value) {
+  if (file_ < 0) throw std::runtime_error(path_ + ": cannot write " + group + ": file closed");
+  Handle g = open_or_create_group(file_, group, path_);
+  write_scalar_attr<std::uint64_t>(g.get(), name.c_str(), H5T_STD_U64LE, H5T_NATIVE_UINT64, value, path_);
+}
+
+void ResultFile::write_group_attribute(const std::string& group, const std::string& name, const std::string& value) {
+  if (file_ < 0) throw std::runtime_error(path_ + ": cannot write " + group + ": file closed");
+  Handle g = open_or_create_group(file_, group, path_);
+  write_string_attr(g.get(), name.c_str(), value, path_);
+}
+
+void ResultFile::flush() {
+  if (file_ < 0) return;
+  check(H5Fflush(file_, H5F_SCOPE_GLOBAL), path_, "cannot flush the result file");
+}
+
 void ResultFile::close() {
   if (file_ < 0) return;
   const hid_t file = std::exchange(file_, -1);

@@ -59,6 +59,13 @@ class ResultFile {
   void write_array(const std::string& dataset, const std::uint64_t* data,
                    const std::vector<std::uint64_t>& dims, const std::string& units,
                    const std::string& description);
+  // A scalar attribute on a group (e.g. "/points/3"), the group and its parents created when
+  // missing; an existing numeric attribute of that name is overwritten. All ranks call it alike.
+  void write_group_attribute(const std::string& group, const std::string& name, double value);
+  void write_group_attribute(const std::string& group, const std::string& name, std::uint64_t value);
+  void write_group_attribute(const std::string& group, const std::string& name, const std::string& value);
+  // Pushes everything written so far to disk (e.g. after each point of a sweep).
+  void flush();
   // Writes complete = 1 and closes. Only a clean end of a run calls this.
   void close();
 

@@ -234,7 +234,7 @@ TEST(LinkExperiment, BadInputNamesFileLineAndNumbers) {
   EXPECT_NE(error_of(head, {"link.nope=1"}).find("--set link.nope=1: unknown key 'nope'"), std::string::npos);
   EXPECT_NE(error_of(head, {"link.length_km=abc"}).find("--set link.length_km=abc"), std::string::npos);
   EXPECT_NE(error_of(head + "source = \"laser\"\n").find("use \"werner\" or \"fiber\""), std::string::npos);
-  EXPECT_NE(error_of("[experiment]\nkind = \"memory\"\n").find("only \"link\" experiments"), std::string::npos);
+  EXPECT_NE(error_of("[experiment]\nkind = \"memry\"\n").find("use \"link\" or \"memory\""), std::string::npos);
   EXPECT_EQ(error_of(head + "protocol = \"bdcz\"\nsegments = 3\n"),
             "e.toml:5:12: link.segments = 3 must be a power of two (1, 2, 4, ..., 64) for protocol = \"bdcz\"");
   EXPECT_EQ(error_of(head + "protocol = \"bdzc\"\n"), "e.toml:4:12: link.protocol = \"bdzc\": use \"swap_asap\" or \"bdcz\"");
@@ -282,7 +282,9 @@ TEST(LinkExperiment, DocsListEveryKey) {
   for (const char* k : {"kind", "episodes", "seed", "name", "source", "fidelity", "success_probability", "scheme",
                         "length_km", "attenuation_db_per_km", "efficiency", "visibility", "dark_count_probability",
                         "bright_state_alpha", "fibre_index", "attempt_time_s", "segments", "protocol", "purification",
-                        "purification_rounds", "t1_s", "t2_s", "cutoff_s", "two_qubit_depolarising", "readout_error"}) {
+                        "purification_rounds", "t1_s", "t2_s", "cutoff_s", "two_qubit_depolarising", "readout_error",
+                        "shots", "type", "distance", "rounds", "basis", "p", "count", "partition", "interface_error",
+                        "interface_idle", "bell_fidelity", "threads"}) {
     EXPECT_NE(doc.find(std::string("`") + k + "`"), std::string::npos) << k;
   }
 }

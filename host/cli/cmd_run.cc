@@ -1,5 +1,6 @@
 // qweave run EXPERIMENT.toml: run an experiment file (docs/experiments.md).
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fmt/format.h>
@@ -23,9 +24,50 @@ void add_run(CLI::App& app, RunArgs& a) {
   cmd->add_flag("-q,--quiet", a.quiet, "Print nothing on success");
 }
 
+namespace {
+
+int run_memory(const RunArgs& a, const Experiment& ex) {
+  MemoryRunOptions o;
+  o.output = a.no_output ? "" : (a.output.empty() ? std::filesystem::path(a.file).stem().string() + ".h5" : a.output);
+  o.config = ex.text;
+  o.quiet = a.quiet;
+  const MemoryRunResult r = run_memory_experiment(ex.memory, ex.points, o);
+  if (a.quiet || mpi::rank() != 0) return kExitOk;
+  const auto& s = ex.memory.spec;
+  if (ex.points.empty()) {
+    const MemoryPointResult& p = r.points.front();
+    fmt::print("qweave run {}: {} code memory ({}), d = {}, {} rounds, p = {}, {} module{} ({}), decoder {}\n", a.file,
+               s.code, s.basis, s.distance, s.rounds, s.p, s.modules, s.modules == 1 ? "" : "s", s.partition,
+               ex.memory.decoder);
+    fmt::print("  {} qubits, {} detectors, {} error mechanisms; detection fraction {:.4g}\n", p.num_qubits,
+               p.num_detectors, p.num_dem_errors, p.detection_fraction);
+    fmt::print("  logical error rate {:.4g} per shot [{:.4g}, {:.4g}] (95%, {} of {} shots), {:.4g} per round\n",
+               p.logical_error_rate, p.logical_error_rate_low, p.logical_error_rate_high, p.logical_errors, p.shots,
+               p.logical_error_rate_per_round);
+    fmt::print("  decoding {:.3g} us per shot; sampling {:.3g} s, decoding {:.3g} s\n", p.decode_time_per_shot_s * 1e6,
+               p.sample_time_s, p.decode_wall_s);
+  } else {
+    const auto reused = std::count(r.reused.begin(), r.reused.end(), true);
+    fmt::print("qweave run {}: sweep of {} points ({} kept from an earlier run)\n", a.file, ex.points.size(), reused);
+    if (r.threshold.found) {
+      fmt::print("  threshold along {}: {:.4g} [{:.4g}, {:.4g}] (95% bootstrap)", r.threshold.axis, r.threshold.threshold,
+                 r.threshold.low, r.threshold.high);
+      for (const auto& [ds, x] : r.threshold.crossings) fmt::print("; d={}/{} cross at {:.4g}", ds.first, ds.second, x);
+      fmt::print("\n");
+    } else if (!r.threshold.why_not.empty()) {
+      fmt::print("  no threshold: {}\n", r.threshold.why_not);
+    }
+  }
+  fmt::print("  time {:.3f} s{}\n", r.wall_time_s, o.output.empty() ? "" : fmt::format(", results in {}", o.output));
+  return kExitOk;
+}
+
+}  // namespace
+
 int run_run(const RunArgs& a) {
   const auto t0 = std::chrono::steady_clock::now();
   const Experiment ex = read_experiment_file(a.file, a.overrides);
+  if (ex.kind == "memory") return run_memory(a, ex);
   const LinkExperiment& e = ex.link;
   const LinkExperimentResult r = run_link_experiment(e);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
