@@ -15,6 +15,7 @@
 #include "host/clifford.h"
 #include "host/errors.h"
 #include "kernels/memory.h"
+#include "mpi/runtime.h"
 
 namespace qw {
 namespace {
@@ -324,8 +325,19 @@ class FrameRun {
         num_det_(c.num_detectors()),
         num_obs_(c.num_observables()),
         det_(num_det_ * words_),
-        obs_(num_obs_ * words_) {
+        obs_(num_obs_ * words_),
+        owner_(o.owner),
+        me_(mpi::rank()),
+        owned_(owner_.empty() ? 0 : owner_.size()),
+        row_(owner_.empty() ? 0 : words_) {
     f_ = frame::Frames{x_.data(), z_.data(), words_, o.first_shot / 64, o.seed};
+    if (!owner_.empty()) {
+      std::vector<std::uint8_t> mine(owner_.size());
+      for (std::size_t q = 0; q < owner_.size(); ++q) mine[q] = owner_[q] == me_;
+      copy_to_device(owned_.data(), mine.data(), mine.size());
+      f_.owned = owned_.data();
+      f_.lead = me_ == 0;
+    }
     rec_ = frame::Record{record_.data(), slots_};
     if (!comp.arena.empty()) copy_to_device(arena_.data(), comp.arena.data(), comp.arena.size() * sizeof(std::uint32_t));
     frame::fill_zero(x_.data(), x_.size());
@@ -350,11 +362,14 @@ class FrameRun {
   // Record rows in result order (valid when every result kept its own slot), shot-major packed.
   void pack_records(std::uint64_t results, std::uint64_t shots, std::uint8_t* out) {
     device_synchronize();
+    xor_over_ranks(record_.data(), results * words_);
     frame::pack_shot_major(record_.data(), results, words_, shots, out);
   }
 
   FrameResult result(std::uint64_t shots) {
     device_synchronize();
+    xor_over_ranks(det_.data(), det_.size());
+    xor_over_ranks(obs_.data(), obs_.size());
     FrameResult r;
     r.shots = shots;
     r.num_detectors = num_det_;
@@ -372,6 +387,85 @@ class FrameRun {
 
  private:
   const std::uint32_t* at(std::uint32_t offset) const { return arena_.data() + offset; }
+  bool distributed() const { return !owner_.empty(); }
+
+  // Partial rows (one module's share) to whole ones: XOR over the ranks, through the host.
+  void xor_over_ranks(std::uint64_t* device_rows, std::size_t count) {
+    if (!distributed() || count == 0 || mpi::size() == 1) return;
+    std::vector<std::uint64_t> h(count);
+    copy_to_host(h.data(), device_rows, count * sizeof(std::uint64_t));
+    mpi::allreduce_xor(h.data(), count);
+    copy_to_device(device_rows, h.data(), count * sizeof(std::uint64_t));
+  }
+
+  // Before a two-qubit Clifford on groups [first, first + count) of the arena at `pairs`: every
+  // group with one qubit here and one on another rank gets the other qubit's frame words from that
+  // rank (one message per partner rank, all partners at once).
+  void exchange_partners(const std::uint32_t* host_pairs, std::uint32_t count) {
+    if (!distributed()) return;
+    std::map<int, std::vector<std::pair<std::uint32_t, std::uint32_t>>> by_partner;  // (mine, theirs)
+    for (std::uint32_t i = 0; i < count; ++i) {
+      const std::uint32_t a = host_pairs[2 * i], b = host_pairs[2 * i + 1];
+      const int oa = owner_[a], ob = owner_[b];
+      if (oa == ob || (oa != me_ && ob != me_)) continue;
+      if (oa == me_) by_partner[ob].emplace_back(a, b);
+      else by_partner[oa].emplace_back(b, a);
+    }
+    if (by_partner.empty()) return;
+    const std::size_t row_bytes = words_ * sizeof(std::uint64_t);
+    std::vector<int> partners;
+    std::vector<std::vector<std::uint8_t>> send, recv;
+    device_synchronize();
+    for (const auto& [p, list] : by_partner) {
+      partners.push_back(p);
+      send.emplace_back(2 * row_bytes * list.size());
+      recv.emplace_back(2 * row_bytes * list.size());
+      std::uint8_t* out = send.back().data();
+      for (const auto& [mine, theirs] : list) {
+        (void)theirs;
+        copy_to_host(out, x_.data() + std::size_t{mine} * words_, row_bytes);
+        copy_to_host(out + row_bytes, z_.data() + std::size_t{mine} * words_, row_bytes);
+        out += 2 * row_bytes;
+      }
+    }
+    mpi::exchange_many(partners, send, recv);
+    for (std::size_t k = 0; k < partners.size(); ++k) {
+      const std::uint8_t* in = recv[k].data();
+      for (const auto& [mine, theirs] : by_partner[partners[k]]) {
+        (void)mine;
+        copy_to_device(x_.data() + std::size_t{theirs} * words_, in, row_bytes);
+        copy_to_device(z_.data() + std::size_t{theirs} * words_, in + row_bytes, row_bytes);
+        in += 2 * row_bytes;
+      }
+    }
+  }
+
+  // A two-qubit Clifford instruction with one module per rank: groups that reuse a qubit run one
+  // at a time (each sees the rows the groups before it wrote, wherever those ran).
+  void distributed_clifford(const Compiled& k) {
+    const std::uint32_t* pairs = comp_.arena.data() + k.arena;
+    bool reuse = false;
+    std::vector<std::uint32_t> seen(pairs, pairs + 2 * k.count);
+    std::sort(seen.begin(), seen.end());
+    reuse = std::adjacent_find(seen.begin(), seen.end()) != seen.end();
+    if (!reuse) {
+      exchange_partners(pairs, k.count);
+      frame::apply_clifford(f_, at(k.arena), k.count, 2, k.map);
+      return;
+    }
+    for (std::uint32_t i = 0; i < k.count; ++i) {
+      exchange_partners(pairs + 2 * i, 1);
+      frame::apply_clifford(f_, at(k.arena + 2 * i), 1, 2, k.map);
+    }
+  }
+
+  // Whether a product's factors lie on more than one rank.
+  bool spans_ranks(std::uint32_t begin, std::uint32_t end) const {
+    for (std::uint32_t j = begin + 1; j < end; ++j) {
+      if (owner_[comp_.arena[j] & frame::kQubitMask] != owner_[comp_.arena[begin] & frame::kQubitMask]) return true;
+    }
+    return false;
+  }
   std::uint64_t draws(std::uint64_t targets) {
     const std::uint64_t d = draw_;
     draw_ += frame::kDrawsPerTarget * std::max<std::uint64_t>(1, targets);
@@ -389,9 +483,23 @@ class FrameRun {
     switch (k.kind) {
       case Kind::Skip: return;
       case Kind::Clifford:
+        if (distributed() && k.group == 2) {
+          distributed_clifford(k);
+          return;
+        }
         frame::apply_clifford(f_, at(k.arena), k.count, k.group, k.map);
         return;
       case Kind::Spp:
+        if (distributed()) {
+          for (std::uint32_t i = 0; i < k.count; ++i) {
+            const std::uint32_t b = comp_.arena[k.offsets + i], e = comp_.arena[k.offsets + i + 1];
+            if (spans_ranks(k.arena + b, k.arena + e)) {
+              throw InputError(c_.source_name, op.where.line, op.where.column,
+                               "SPP/SPP_DAG on qubits of more than one module is not supported with one "
+                               "module per rank (--split modules); split the shots instead");
+            }
+          }
+        }
         frame::apply_spp(f_, at(k.arena), at(k.offsets), k.count);
         return;
       case Kind::Measure: case Kind::MeasureReset: case Kind::Reset:
@@ -424,9 +532,17 @@ class FrameRun {
         return;
       case Kind::Mixed:
         for (const MixedStep& s : k.steps) {
-          if (s.classical) {
+          if (s.classical && distributed()) {
+            // The record row is partial on each rank: the whole bit, into a scratch row (the
+            // record itself stays partial for the detectors' XOR over ranks).
+            const std::uint64_t slot = slot_of(op, s.lookback);
+            copy_device_to_device(row_.data(), record_.data() + slot * words_, words_ * sizeof(std::uint64_t));
+            xor_over_ranks(row_.data(), words_);
+            frame::controlled_pauli(f_, frame::Record{row_.data(), 1}, 0, s.qubit, s.x, s.z);
+          } else if (s.classical) {
             frame::controlled_pauli(f_, rec_, slot_of(op, s.lookback), s.qubit, s.x, s.z);
           } else {
+            if (distributed()) exchange_partners(comp_.arena.data() + s.arena, 1);
             frame::apply_clifford(f_, at(s.arena), 1, 2, k.map);
           }
         }
@@ -454,6 +570,10 @@ class FrameRun {
   DeviceArray<std::uint32_t> arena_;
   std::uint64_t num_det_, num_obs_;
   DeviceArray<std::uint64_t> det_, obs_;
+  std::vector<int> owner_;
+  int me_ = 0;
+  DeviceArray<std::uint8_t> owned_;
+  DeviceArray<std::uint64_t> row_;  // scratch: a whole record row for classical control
   frame::Frames f_{};
   frame::Record rec_{};
   std::uint64_t results_ = 0, detector_ = 0, draw_ = 0;
@@ -475,9 +595,28 @@ std::optional<frame::Gf2Map> clifford_frame_action(GateId id, std::span<const do
   return m;
 }
 
+std::vector<int> contiguous_owners(std::uint32_t qubits, int ranks) {
+  std::vector<int> owner(qubits);
+  for (std::uint32_t q = 0; q < qubits; ++q) {
+    owner[q] = static_cast<int>(std::uint64_t{q} * static_cast<std::uint64_t>(ranks) / qubits);
+  }
+  return owner;
+}
+
 FrameResult run_frames(const Circuit& circuit, const FrameOptions& options) {
   if (options.first_shot % 64 != 0) {
     throw std::invalid_argument("run_frames: first_shot must be a multiple of 64");
+  }
+  if (!options.owner.empty()) {
+    if (options.owner.size() != circuit.num_qubits()) {
+      throw std::invalid_argument(fmt::format("run_frames: {} owners for {} qubits", options.owner.size(),
+                                              circuit.num_qubits()));
+    }
+    for (int r : options.owner) {
+      if (r < 0 || r >= mpi::size()) {
+        throw std::invalid_argument(fmt::format("run_frames: owner rank {} outside 0..{}", r, mpi::size() - 1));
+      }
+    }
   }
   Compiler comp;
   comp.source = circuit.source_name;

@@ -20,7 +20,17 @@ struct FrameOptions {
   // Also return the raw measurement records: a noiseless reference sample (host/tableau.h, random
   // outcomes 0) XOR each shot's record flips. Keeps every record (memory: results x shots / 8).
   bool measurements = false;
+  // One module per MPI rank (docs/frame.md): owner[q] is the rank that keeps qubit q's frames.
+  // Empty: this rank keeps every qubit (ranks split the shots instead). With owners, every rank
+  // runs the same shots; a two-qubit gate across ranks exchanges the partner's frame words first,
+  // records and detector parities are XORed over ranks, and every rank ends with the whole result
+  // (bit-identical to one rank's). Every rank must call run_frames with the same owners.
+  std::vector<int> owner;
 };
+
+// The owner of each of `qubits` qubits split into `ranks` contiguous blocks of nearly equal size:
+// qubit q -> floor(q * ranks / qubits).
+std::vector<int> contiguous_owners(std::uint32_t qubits, int ranks);
 
 struct FrameResult {
   std::uint64_t shots = 0;

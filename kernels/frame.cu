@@ -51,10 +51,15 @@ QW_HD inline std::uint64_t gap_word(const Frames& f, index_t w, std::uint64_t dr
 }
 
 // Screening block of target i: block 0 of target i & ~3, lane i % 4 is target i's first gap draw.
+// Targets are asked for in increasing order, possibly with gaps (targets another rank owns).
 struct Screen {
   r123::Philox4x32::ctr_type blk{};
+  std::uint32_t loaded = ~0u;  // i / 4 of the block in blk
   QW_HD std::uint32_t draw(const Frames& f, index_t w, std::uint64_t draw_base, std::uint32_t i) {
-    if ((i & 3) == 0) blk = philox_block(f.seed, f.first_word + w, draw_base + kDrawsPerTarget * i);
+    if ((i >> 2) != loaded) {
+      loaded = i >> 2;
+      blk = philox_block(f.seed, f.first_word + w, draw_base + kDrawsPerTarget * (i & ~3u));
+    }
     return blk.v[i & 3];
   }
 };
@@ -62,8 +67,12 @@ struct Screen {
 // Gauge bits of target i: lanes 2 (i % 2), 2 (i % 2) + 1 of block kGaugeBlock of target i & ~1.
 struct Gauge {
   r123::Philox4x32::ctr_type blk{};
+  std::uint32_t loaded = ~0u;  // i / 2 of the block in blk
   QW_HD std::uint64_t word(const Frames& f, index_t w, std::uint64_t draw_base, std::uint32_t i) {
-    if ((i & 1) == 0) blk = philox_block(f.seed, f.first_word + w, draw_base + kDrawsPerTarget * i + kGaugeBlock);
+    if ((i >> 1) != loaded) {
+      loaded = i >> 1;
+      blk = philox_block(f.seed, f.first_word + w, draw_base + kDrawsPerTarget * (i & ~1u) + kGaugeBlock);
+    }
     const unsigned l = 2 * (i & 1);
     return static_cast<std::uint64_t>(blk.v[l]) | (static_cast<std::uint64_t>(blk.v[l + 1]) << 32);
   }
@@ -109,6 +118,7 @@ struct CliffordKernel {
     std::uint64_t* z = f.z;
     for (std::uint32_t i = 0; i < count; ++i) {
       if constexpr (Group == 1) {
+        if (!owns(f, qubits[i])) continue;
         std::uint64_t* xa = x + qubits[i] * W;
         std::uint64_t* za = z + qubits[i] * W;
         for (index_t w = w0; w < w1; ++w) {
@@ -117,6 +127,9 @@ struct CliffordKernel {
           za[w] = (a & g.m[1][0]) ^ (b & g.m[1][1]);
         }
       } else {
+        // A pair across ranks: the partner's rows were exchanged in before the call (host); both
+        // rows are updated, the one this rank does not own is discarded.
+        if (!owns(f, qubits[2 * i]) && !owns(f, qubits[2 * i + 1])) continue;
         std::uint64_t* xa = x + qubits[2 * i] * W;
         std::uint64_t* za = z + qubits[2 * i] * W;
         std::uint64_t* xb = x + qubits[2 * i + 1] * W;
@@ -155,11 +168,13 @@ void for_each_tile(index_t words, K k) {
                    thrust::counting_iterator<index_t>(tiles), k);
 }
 
-// Anticommutation of the frame with a product's factors: X factor vs z bit, Z factor vs x bit.
+// Anticommutation of the frame with a product's factors: X factor vs z bit, Z factor vs x bit
+// (the owned factors only: with modules on ranks, a partial parity).
 QW_HD inline std::uint64_t anticommutation(const Frames& f, index_t w, const std::uint32_t* factors,
                                            std::uint32_t begin, std::uint32_t end) {
   std::uint64_t s = 0;
   for (std::uint32_t k = begin; k < end; ++k) {
+    if (!owns(f, factors[k] & kQubitMask)) continue;
     const index_t a = (factors[k] & kQubitMask) * f.words + w;
     if (factors[k] & kFactorX) s ^= f.z[a];
     if (factors[k] & kFactorZ) s ^= f.x[a];
@@ -170,6 +185,7 @@ QW_HD inline std::uint64_t anticommutation(const Frames& f, index_t w, const std
 QW_HD inline void xor_product(const Frames& f, index_t w, const std::uint32_t* factors,
                               std::uint32_t begin, std::uint32_t end, std::uint64_t mask) {
   for (std::uint32_t k = begin; k < end; ++k) {
+    if (!owns(f, factors[k] & kQubitMask)) continue;
     const index_t a = (factors[k] & kQubitMask) * f.words + w;
     if (factors[k] & kFactorX) f.x[a] ^= mask;
     if (factors[k] & kFactorZ) f.z[a] ^= mask;
@@ -202,7 +218,8 @@ struct MeasureKernel {
     Gauge g;
     for (std::uint32_t i = 0; i < products; ++i) {
       std::uint64_t s = anticommutation(f, w, factors, offsets[i], offsets[i + 1]);
-      s ^= bernoulli_word(f, w, draw_base, i, flip, screen);
+      const bool first = offsets[i] < offsets[i + 1] ? owns(f, factors[offsets[i]] & kQubitMask) : f.lead;
+      if (first) s ^= bernoulli_word(f, w, draw_base, i, flip, screen);
       rec.bits[((first_result + i) % rec.slots) * f.words + w] = s;
       if (gauge) xor_product(f, w, factors, offsets[i], offsets[i + 1], g.word(f, w, draw_base, i));
     }
@@ -217,6 +234,7 @@ struct ResetKernel {
   QW_HD void operator()(index_t w) const {
     Gauge g;
     for (std::uint32_t i = 0; i < count; ++i) {
+      if (!owns(f, factors[i] & kQubitMask)) continue;
       const index_t a = (factors[i] & kQubitMask) * f.words + w;
       const std::uint64_t r = g.word(f, w, draw_base, i);
       f.x[a] = (factors[i] & kFactorX) ? r : 0;
@@ -236,6 +254,12 @@ struct ChannelKernel {
   QW_HD void operator()(index_t w) const {
     Screen screen;
     for (std::uint32_t i = 0; i < count; ++i) {
+      const bool own_a = owns(f, qubits[group * i]);
+      const bool own_b = group == 2 && owns(f, qubits[group * i + 1]);
+      if (!own_a && !own_b) {
+        if (t.heralded) rec.bits[((first_result + i) % rec.slots) * f.words + w] = 0;
+        continue;
+      }
       const std::uint64_t draw = draw_base + kDrawsPerTarget * i;
       std::uint64_t e[4] = {0, 0, 0, 0}, herald = 0;
       if (t.any.skip) {
@@ -274,12 +298,14 @@ struct ChannelKernel {
           }
         }
       }
-      if (t.heralded) rec.bits[((first_result + i) % rec.slots) * f.words + w] = herald;
+      if (t.heralded) rec.bits[((first_result + i) % rec.slots) * f.words + w] = own_a ? herald : 0;
       if ((e[0] | e[1] | e[2] | e[3]) == 0) continue;
       const index_t a = qubits[group * i] * f.words + w;
-      f.x[a] ^= e[0];
-      f.z[a] ^= e[1];
-      if (group == 2) {
+      if (own_a) {
+        f.x[a] ^= e[0];
+        f.z[a] ^= e[1];
+      }
+      if (own_b) {
         const index_t b = qubits[group * i + 1] * f.words + w;
         f.x[b] ^= e[2];
         f.z[b] ^= e[3];
@@ -316,6 +342,7 @@ struct ControlledPauliKernel {
   std::uint32_t qubit;
   bool x, z;
   QW_HD void operator()(index_t w) const {
+    if (!owns(f, qubit)) return;
     const std::uint64_t on = rec.bits[slot * f.words + w];
     const index_t a = qubit * f.words + w;
     if (x) f.x[a] ^= on;

@@ -43,7 +43,18 @@ struct Frames {
   index_t words;
   std::uint64_t first_word;  // global index of word 0: its RNG stream
   std::uint64_t seed;
+  // Module ownership (one module per MPI rank): owned[q] != 0 for the qubits whose frames this
+  // rank keeps; nullptr: all of them. Kernels skip targets this rank does not own but draw the
+  // same random numbers for those it does (the counter is the target's index in the call), so the
+  // owned rows equal a single-rank run's. A measurement record holds the parity of the owned
+  // factors, plus the flip (and a channel's herald) on the rank that owns the product's first
+  // factor (rank 0 for an empty product: `lead`), so the XOR over ranks is the record.
+  const std::uint8_t* owned = nullptr;
+  bool lead = true;
 };
+
+// Whether this rank keeps qubit q's frame.
+QW_HD inline bool owns(const Frames& f, std::uint32_t q) { return f.owned == nullptr || f.owned[q] != 0; }
 
 // Measurement-record flips: ring buffer of `slots` rows, result m in row m % slots.
 struct Record {

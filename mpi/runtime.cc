@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
+#include <stdexcept>
 
+#include <fmt/format.h>
 #include <hdf5.h>
 
 #if defined(QWEAVE_HAVE_MPI)
@@ -206,6 +209,46 @@ void allreduce_sum(std::uint64_t* data, std::size_t count) {
   (void)data;
   (void)count;
 #endif
+}
+
+void allreduce_xor(std::uint64_t* data, std::size_t count) {
+#if defined(QWEAVE_HAVE_MPI)
+  if (g_initialised && g_size > 1) {
+    constexpr std::size_t kPiece = std::size_t{1} << 27;
+    for (std::size_t off = 0; off < count; off += kPiece) {
+      const int cnt = static_cast<int>(std::min(kPiece, count - off));
+      MPI_Allreduce(MPI_IN_PLACE, data + off, cnt, MPI_UINT64_T, MPI_BXOR, MPI_COMM_WORLD);
+    }
+  }
+#else
+  (void)data;
+  (void)count;
+#endif
+}
+
+void exchange_many(const std::vector<int>& partners, const std::vector<std::vector<std::uint8_t>>& send,
+                   std::vector<std::vector<std::uint8_t>>& recv) {
+  for (std::size_t i = 0; i < partners.size(); ++i) {
+    if (send[i].size() > static_cast<std::size_t>(std::numeric_limits<int>::max()) ||
+        recv[i].size() > static_cast<std::size_t>(std::numeric_limits<int>::max())) {
+      throw std::length_error(fmt::format("exchange_many: a message of {} bytes is above 2^31", send[i].size()));
+    }
+  }
+#if defined(QWEAVE_HAVE_MPI)
+  if (g_initialised && g_size > 1) {
+    std::vector<MPI_Request> req(2 * partners.size());
+    for (std::size_t i = 0; i < partners.size(); ++i) {
+      MPI_Irecv(recv[i].data(), static_cast<int>(recv[i].size()), MPI_BYTE, partners[i], 12, MPI_COMM_WORLD, &req[2 * i]);
+    }
+    for (std::size_t i = 0; i < partners.size(); ++i) {
+      MPI_Isend(send[i].data(), static_cast<int>(send[i].size()), MPI_BYTE, partners[i], 12, MPI_COMM_WORLD,
+                &req[2 * i + 1]);
+    }
+    MPI_Waitall(static_cast<int>(req.size()), req.data(), MPI_STATUSES_IGNORE);
+    return;
+  }
+#endif
+  for (std::size_t i = 0; i < partners.size(); ++i) recv[i] = send[i];  // one rank: to itself
 }
 
 void barrier() {

@@ -47,6 +47,13 @@ void exchange_with(int partner, const void* send, void* recv, std::size_t bytes)
 std::vector<double> allgather(double mine);
 // Element-wise sum over ranks of data[0, count), in place on every rank.
 void allreduce_sum(std::uint64_t* data, std::size_t count);
+// Element-wise XOR over ranks of data[0, count), in place on every rank (frame records).
+void allreduce_xor(std::uint64_t* data, std::size_t count);
+// Sends send[i] to partners[i] and receives recv[i] (already sized) from partners[i], all at once
+// (non-blocking, so any set of pairwise exchanges completes without an ordering); each message
+// below 2^31 bytes. Every partner must call it with this rank in its list, the same number of times.
+void exchange_many(const std::vector<int>& partners, const std::vector<std::vector<std::uint8_t>>& send,
+                   std::vector<std::vector<std::uint8_t>>& recv);
 // Blocks until every rank has called it (no-op on one rank).
 void barrier();
 // The largest of every rank's value, on every rank (for collective timings).

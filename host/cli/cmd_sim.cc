@@ -63,6 +63,11 @@ void add_sim(CLI::App& app, SimArgs& a) {
   cmd->add_flag("--measurements", a.frame_measurements,
                  "--engine frame: also write the raw measurement records (/measurements: a tableau "
                  "reference sample XOR each shot's flips)");
+  cmd->add_option("--split", a.split,
+                  "--engine frame under MPI: 'shots' (each rank runs its share of the shots) or 'modules' "
+                  "(one module per rank: the --module lists, one per rank, or equal contiguous blocks of "
+                  "qubits; gates across modules exchange frames between ranks)")
+      ->check(CLI::IsMember({"shots", "modules"}))->capture_default_str();
   cmd->add_flag("--dry-run", a.dry_run,
                  "Print the plan (memory per rank, global qubits, how shots run) and stop");
   cmd->add_flag("--shard", a.shard,
@@ -153,12 +158,44 @@ int run_frame_sim(const SimArgs& a, const Circuit& circuit, const std::string& o
                      "(non-Pauli idling) do not apply");
   }
   const std::uint64_t words = (a.shots + 63) / 64;
-  const mpi::ShotRange w = mpi::my_shots(words);
+  const bool by_module = a.split == "modules";
+  const mpi::ShotRange w = by_module ? mpi::ShotRange{0, words} : mpi::my_shots(words);
   FrameOptions fo;
   fo.seed = a.seed;
   fo.first_shot = w.first * 64;
   fo.measurements = a.frame_measurements;
   fo.shots = std::min<std::uint64_t>(a.shots, (w.first + w.count) * 64) - std::min<std::uint64_t>(a.shots, fo.first_shot);
+  if (by_module) {
+    if (a.modules.empty()) {
+      fo.owner = contiguous_owners(circuit.num_qubits(), mpi::size());
+    } else {
+      if (a.modules.size() != static_cast<std::size_t>(mpi::size())) {
+        throw InputError(fmt::format("--split modules: {} --module lists for {} ranks (one module per rank)",
+                                     a.modules.size(), mpi::size()));
+      }
+      fo.owner.assign(circuit.num_qubits(), -1);
+      for (std::size_t m = 0; m < a.modules.size(); ++m) {
+        for (unsigned q : parse_qubit_list(a.modules[m])) {
+          if (q >= circuit.num_qubits()) {
+            throw InputError(fmt::format("--module '{}': qubit {} is outside the circuit's {} qubits", a.modules[m],
+                                         q, circuit.num_qubits()));
+          }
+          if (fo.owner[q] != -1) {
+            throw InputError(fmt::format("--module '{}': qubit {} is already in module {}", a.modules[m], q,
+                                         fo.owner[q]));
+          }
+          fo.owner[q] = static_cast<int>(m);
+        }
+      }
+      for (std::uint32_t q = 0; q < circuit.num_qubits(); ++q) {
+        if (fo.owner[q] == -1) {
+          throw InputError(fmt::format("--split modules: qubit {} is in no --module list", q));
+        }
+      }
+    }
+  } else if (!a.modules.empty()) {
+    throw InputError("--engine frame: --module lists apply with --split modules only");
+  }
   if (a.dry_run) {
     if (mpi::rank() == 0) {
       fmt::print("plan: frame engine, {} qubits, {} detectors, {} observables, {} shots in {} words of 64, "
@@ -179,7 +216,7 @@ int run_frame_sim(const SimArgs& a, const Circuit& circuit, const std::string& o
       obs_flips[k] += (r.observables[s * r.observable_bytes_per_shot + k / 8] >> (k % 8)) & 1u;
   std::vector<std::uint64_t> totals(obs_flips);
   totals.push_back(fired);
-  mpi::allreduce_sum(totals.data(), totals.size());
+  if (!by_module) mpi::allreduce_sum(totals.data(), totals.size());  // by module: every rank has all shots
   fired = totals.back();
   const double det_fraction = r.num_detectors && a.shots ? double(fired) / (double(r.num_detectors) * a.shots) : 0.0;
   if (!out_path.empty()) {
@@ -193,10 +230,12 @@ int run_frame_sim(const SimArgs& a, const Circuit& circuit, const std::string& o
     attrs.qubits = circuit.num_qubits();
     attrs.circuit = circuit.source_text;
     ResultFile file(out_path, attrs);
-    file.write_bits_rows("/detectors", r.detectors.data(), fo.first_shot, r.shots, a.shots, r.num_detectors);
-    file.write_bits_rows("/observables", r.observables.data(), fo.first_shot, r.shots, a.shots, r.num_observables);
+    // By module every rank holds every shot: rank 0 writes the rows (the writes stay collective).
+    const std::uint64_t rows = by_module && mpi::rank() != 0 ? 0 : r.shots;
+    file.write_bits_rows("/detectors", r.detectors.data(), fo.first_shot, rows, a.shots, r.num_detectors);
+    file.write_bits_rows("/observables", r.observables.data(), fo.first_shot, rows, a.shots, r.num_observables);
     if (fo.measurements) {
-      file.write_bits_rows("/measurements", r.measurements.data(), fo.first_shot, r.shots, a.shots,
+      file.write_bits_rows("/measurements", r.measurements.data(), fo.first_shot, rows, a.shots,
                            circuit.num_measurements());
     }
     file.write_summary("detection_fraction", det_fraction, "", "fraction of detector bits that fired, over all shots");
@@ -211,7 +250,9 @@ int run_frame_sim(const SimArgs& a, const Circuit& circuit, const std::string& o
     fmt::print("qweave sim {}: {} qubits, {} detectors, {} observables, {} shots\n", a.circuit,
                circuit.num_qubits(), r.num_detectors, r.num_observables, a.shots);
     fmt::print("  engine frame on {}, seed {}{}\n", backend_name(), a.seed,
-               mpi::size() > 1 ? fmt::format(", shots split over {} ranks", mpi::size()) : "");
+               mpi::size() == 1 ? std::string()
+               : by_module      ? fmt::format(", one module per rank ({} ranks)", mpi::size())
+                                : fmt::format(", shots split over {} ranks", mpi::size()));
     fmt::print("  detection fraction {:.6g}\n", det_fraction);
     for (std::uint64_t k = 0; k < r.num_observables; ++k) {
       fmt::print("  observable {} flipped in {:.6g} of shots\n", k, a.shots ? double(totals[k]) / a.shots : 0.0);
@@ -251,6 +292,9 @@ int run_sim(const SimArgs& a) {
   }
 
   if (a.engine == "frame") return run_frame_sim(a, circuit, out_path, t0);
+  if (a.split != "shots") {
+    throw InputError("--split modules applies to --engine frame (the dense engines shard with --shard)");
+  }
 
   DenseOptions opt;
   opt.representation = a.engine == "dm" ? Representation::DensityMatrix : Representation::StateVector;

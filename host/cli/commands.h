@@ -25,6 +25,7 @@ struct SimArgs {
   bool shard = false;
   bool dry_run = false;
   bool frame_measurements = false;  // --engine frame: also write /measurements
+  std::string split = "shots";      // under MPI, --engine frame: "shots" | "modules" (one module per rank)
   bool no_fusion = false;            // dense engines: run every gate on its own
   unsigned fusion_qubits = 0;        // largest fused block (0: the engine's default)
   std::vector<std::string> modules;  // --module 0-5 --module 6-11: qubit lists
