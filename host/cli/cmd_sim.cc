@@ -7,6 +7,7 @@
 #include <omp.h>
 #include <unordered_map>
 #include <unistd.h>
+#include <cstdio>
 #include <cstring>
 
 #include "host/cli/commands.h"
@@ -63,6 +64,12 @@ void add_sim(CLI::App& app, SimArgs& a) {
   cmd->add_flag("--measurements", a.frame_measurements,
                  "--engine frame: also write the raw measurement records (/measurements: a tableau "
                  "reference sample XOR each shot's flips)");
+  cmd->add_option("--format-out", a.format_out,
+                  "--engine frame: hdf5 (the result file), or Stim's shot formats 01 (one line of 0/1 per "
+                  "shot) or b8 (bit-packed bytes per shot): detection events, then the observables unless "
+                  "--obs-out is given (docs/frame.md)")
+      ->check(CLI::IsMember({"hdf5", "01", "b8"}))->capture_default_str();
+  cmd->add_option("--obs-out", a.obs_out, "With --format-out 01/b8: write the observable flips to this file");
   cmd->add_option("--split", a.split,
                   "--engine frame under MPI: 'shots' (each rank runs its share of the shots) or 'modules' "
                   "(one module per rank: the --module lists, one per rank, or equal contiguous blocks of "
@@ -147,6 +154,42 @@ void print_histogram(const DenseResult& r, std::uint64_t shots) {
   if (v.size() > 8) fmt::print("    ... {} more\n", v.size() - 8);
 }
 
+// Stim's shot formats (01: '0'/'1' per bit and a newline per shot; b8: ceil(bits/8) bytes per shot,
+// bit k in byte k/8 at position k%8): the concatenation of each part's bits for every shot. The
+// file appears under its name only when complete (written to NAME.partial, then renamed).
+struct BitPart {
+  const std::uint8_t* rows;  // shot-major, bytes_per_shot each
+  std::uint64_t bits, bytes_per_shot;
+};
+void write_shot_file(const std::string& path, const std::string& format, std::uint64_t shots,
+                     const std::vector<BitPart>& parts) {
+  const std::string tmp = path + ".partial";
+  std::FILE* f = std::fopen(tmp.c_str(), "wb");
+  if (!f) throw InputError(path + ": cannot open for writing");
+  std::uint64_t total = 0;
+  for (const BitPart& p : parts) total += p.bits;
+  std::vector<std::uint8_t> line(format == "01" ? total + 1 : (total + 7) / 8);
+  for (std::uint64_t s = 0; s < shots; ++s) {
+    std::fill(line.begin(), line.end(), format == "01" ? '0' : 0);
+    std::uint64_t k = 0;
+    for (const BitPart& p : parts) {
+      const std::uint8_t* row = p.rows + s * p.bytes_per_shot;
+      for (std::uint64_t b = 0; b < p.bits; ++b, ++k) {
+        if (!((row[b / 8] >> (b % 8)) & 1u)) continue;
+        if (format == "01") line[k] = '1';
+        else line[k / 8] |= static_cast<std::uint8_t>(1u << (k % 8));
+      }
+    }
+    if (format == "01") line[total] = '\n';
+    if (std::fwrite(line.data(), 1, line.size(), f) != line.size()) {
+      std::fclose(f);
+      throw InputError(path + ": write failed (disk full?)");
+    }
+  }
+  if (std::fclose(f) != 0) throw InputError(path + ": write failed");
+  std::filesystem::rename(tmp, path);
+}
+
 }  // namespace
 
 // --engine frame: detection events and observable flips (docs/frame.md). Under MPI the ranks split
@@ -219,7 +262,22 @@ int run_frame_sim(const SimArgs& a, const Circuit& circuit, const std::string& o
   if (!by_module) mpi::allreduce_sum(totals.data(), totals.size());  // by module: every rank has all shots
   fired = totals.back();
   const double det_fraction = r.num_detectors && a.shots ? double(fired) / (double(r.num_detectors) * a.shots) : 0.0;
-  if (!out_path.empty()) {
+  if (!out_path.empty() && a.format_out != "hdf5") {
+    // Stim's formats: rank 0 writes every shot (gathered in rank order = shot order when the shots
+    // were split; every rank has them all with one module per rank).
+    std::vector<std::uint8_t> dets = by_module ? r.detectors : mpi::gather_to_root(r.detectors);
+    std::vector<std::uint8_t> obs = by_module ? r.observables : mpi::gather_to_root(r.observables);
+    if (mpi::rank() == 0) {
+      const BitPart d{dets.data(), r.num_detectors, r.detector_bytes_per_shot};
+      const BitPart o{obs.data(), r.num_observables, r.observable_bytes_per_shot};
+      if (a.obs_out.empty()) {
+        write_shot_file(out_path, a.format_out, a.shots, {d, o});
+      } else {
+        write_shot_file(out_path, a.format_out, a.shots, {d});
+        write_shot_file(a.obs_out, a.format_out, a.shots, {o});
+      }
+    }
+  } else if (!out_path.empty()) {
     RunAttributes attrs;
     attrs.engine = "frame";
     attrs.backend = backend_name();
@@ -276,7 +334,8 @@ int run_sim(const SimArgs& a) {
   std::string out_path;
   if (!a.no_output && !dry) {
     out_path = a.output.empty()
-                   ? std::filesystem::path(a.circuit).stem().string() + ".h5"
+                   ? std::filesystem::path(a.circuit).stem().string() +
+                         (a.format_out == "hdf5" ? ".h5" : "." + a.format_out)
                    : a.output;
   }
 
@@ -291,6 +350,13 @@ int run_sim(const SimArgs& a) {
     }
   }
 
+  if (a.engine != "frame" && a.format_out != "hdf5") {
+    throw InputError("--format-out " + a.format_out + " applies to --engine frame (detection events); the "
+                     "dense engines write HDF5");
+  }
+  if (!a.obs_out.empty() && a.format_out == "hdf5") {
+    throw InputError("--obs-out applies with --format-out 01 or b8 (HDF5 files hold /observables)");
+  }
   if (a.engine == "frame") return run_frame_sim(a, circuit, out_path, t0);
   if (a.split != "shots") {
     throw InputError("--split modules applies to --engine frame (the dense engines shard with --shard)");

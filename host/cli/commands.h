@@ -25,6 +25,8 @@ struct SimArgs {
   bool shard = false;
   bool dry_run = false;
   bool frame_measurements = false;  // --engine frame: also write /measurements
+  std::string format_out = "hdf5";  // --engine frame: "hdf5" | "01" | "b8" (Stim's shot formats)
+  std::string obs_out;              // with 01/b8: observables to this file instead of appended
   std::string split = "shots";      // under MPI, --engine frame: "shots" | "modules" (one module per rank)
   bool no_fusion = false;            // dense engines: run every gate on its own
   unsigned fusion_qubits = 0;        // largest fused block (0: the engine's default)
