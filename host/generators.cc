@@ -235,8 +235,27 @@ class Writer {
     channel("DEPOLARIZE1", interface_idle, qubits);
     pauli_channel(noise_.link_wait, qubits);
   }
+  // A Pauli channel with disjoint probabilities (pX, pY, pZ), written exactly as independent
+  // X_ERROR(qX), Y_ERROR(qY), Z_ERROR(qZ) where that is possible (so the DEM needs no approximation),
+  // else as PAULI_CHANNEL_1. A channel shrinks the Bloch components by lambda_X = 1 - 2(pY + pZ),
+  // lambda_Y = 1 - 2(pX + pZ), lambda_Z = 1 - 2(pX + pY); independent flips multiply them:
+  // lambda_X = (1 - 2qY)(1 - 2qZ) etc., so 1 - 2qX = sqrt(lambda_Y lambda_Z / lambda_X) and cyclically.
   void pauli_channel(const std::array<double, 3>& p, const std::vector<unsigned>& qubits) {
     if ((p[0] <= 0 && p[1] <= 0 && p[2] <= 0) || qubits.empty()) return;
+    const double lx = 1 - 2 * (p[1] + p[2]), ly = 1 - 2 * (p[0] + p[2]), lz = 1 - 2 * (p[0] + p[1]);
+    if (lx > 0 && ly > 0 && lz > 0) {
+      std::array<double, 3> q = {(1 - std::sqrt(ly * lz / lx)) / 2, (1 - std::sqrt(lx * lz / ly)) / 2,
+                                 (1 - std::sqrt(lx * ly / lz)) / 2};
+      // Rounding can leave -1e-17 where the exact value is 0.
+      for (double& v : q)
+        if (v < 0 && v > -1e-15) v = 0;
+      if (q[0] >= 0 && q[1] >= 0 && q[2] >= 0) {
+        channel("X_ERROR", q[0], qubits);
+        channel("Y_ERROR", q[1], qubits);
+        channel("Z_ERROR", q[2], qubits);
+        return;
+      }
+    }
     fmt::format_to(std::back_inserter(text), "PAULI_CHANNEL_1({}, {}, {})", p[0], p[1], p[2]);
     for (unsigned q : qubits) fmt::format_to(std::back_inserter(text), " {}", q);
     text += '\n';
@@ -299,15 +318,19 @@ RoundResults emit_local_round(Writer& w, const Layout& L, const MemorySpec& s,
     w.channel("DEPOLARIZE2", n.gate2, pairs);
     w.channel("DEPOLARIZE2", s.interface_error, remote);
     if (bell_error > 0 && !remote.empty()) {
-      // PAULI_CHANNEL_2 outcome 4a + b (a on the control, b on the target; I, X, Y, Z = 0..3):
-      // X_t = IX is argument 0, Z_c = ZI argument 11, Z_c X_t = ZX argument 12.
-      std::array<double, 15> args{};
-      args[0] = args[11] = args[12] = bell_error / 3;
-      w.text += "PAULI_CHANNEL_2(";
-      for (std::size_t i = 0; i < args.size(); ++i) fmt::format_to(std::back_inserter(w.text), "{}{}", i ? ", " : "", args[i]);
-      w.text += ")";
-      for (unsigned q : remote) fmt::format_to(std::back_inserter(w.text), " {}", q);
-      w.text += '\n';
+      // X_t, Z_c and Z_c X_t, each with (1 - F)/3, disjoint. These three and I form a group like the
+      // single-qubit Paulis, so the channel is exactly three independent mechanisms of probability
+      // q = (1 - sqrt(1 - 4(1 - F)/3))/2, as DEPOLARIZE1 (docs/dem.md).
+      const double q = (1 - std::sqrt(1 - 4 * bell_error / 3)) / 2;
+      std::vector<unsigned> controls, targets;
+      for (std::size_t i = 0; i < remote.size(); i += 2) {
+        controls.push_back(remote[i]);
+        targets.push_back(remote[i + 1]);
+      }
+      w.channel("X_ERROR", q, targets);
+      w.channel("Z_ERROR", q, controls);
+      for (std::size_t i = 0; i < remote.size(); i += 2)
+        fmt::format_to(std::back_inserter(w.text), "E({}) Z{} X{}\n", q, remote[i], remote[i + 1]);
     }
     w.idle(LayerKind::Gate2, all, pairs);
     w.tick();

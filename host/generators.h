@@ -34,7 +34,8 @@ struct MemorySpec {
   // BBPSSW recurrence purification applied to each before use (ideal local operations).
   // "split": every cross-module CNOT is a teleported CNOT (host/circuit.h) through one pair, whose
   // Pauli errors reach the gate's qubits as X on the target, Z on the control or both, each with
-  // (1 - F)/3 (a PAULI_CHANNEL_2 after the CX). "distributed": the GHZ states are fused from pairs.
+  // (1 - F)/3 (written as independent X_ERROR, Z_ERROR and E after the CX). "distributed": the GHZ
+  // states are fused from pairs.
   double bell_fidelity = 1;
   unsigned purification_rounds = 0;
   // Optional platform preset name or TOML file (models/presets, docs/models.md): its gate, readout

@@ -369,17 +369,20 @@ TEST(Generators, SplitChangesOnlySeamMechanisms) {
 
 // The seam's Bell-pair channel is what a teleported CX (the reader's TELEPORTED_CX macro) through a
 // Werner pair of fidelity F does: on a Bell state made by the remote CX, XX flips with Z_c or Z_c X_t
-// and ZZ with X_t or Z_c X_t, each (1 - F)/3: rates 2(1 - F)/3, both together (1 - F)/3.
+// and ZZ with X_t or Z_c X_t, each (1 - F)/3: rates 2(1 - F)/3, both together (1 - F)/3. The generator
+// writes it as X_ERROR(q) on the targets, Z_ERROR(q) on the controls and E(q) Z_c X_t per pair; that
+// q is read from its text (with p = 0 the only E lines are the seam's).
 TEST(Generators, SplitSeamChannelIsATeleportedCxThroughAWernerPair) {
   const double f = 0.91, e = 1 - f;
   MemorySpec s = spec("surface", 3, 2, 'Z');
   s.modules = 2;
   s.bell_fidelity = f;
   const std::string t = gen::memory_circuit_text(s);
-  const std::size_t at = t.find("PAULI_CHANNEL_2(");
+  const std::size_t at = t.find("\nE(");
   ASSERT_NE(at, std::string::npos);
-  const std::string args = t.substr(at, t.find(')', at) - at + 1);
-  const std::string model = "R 0 1\nH 0\nCX 0 1\n" + args + " 0 1\nMPP X0*X1 Z0*Z1\nDETECTOR rec[-2]\nDETECTOR rec[-1]\n";
+  const std::string q = t.substr(at + 3, t.find(')', at) - at - 3);
+  const std::string model = "R 0 1\nH 0\nCX 0 1\nX_ERROR(" + q + ") 1\nZ_ERROR(" + q + ") 0\nE(" + q +
+                            ") Z0 X1\nMPP X0*X1 Z0*Z1\nDETECTOR rec[-2]\nDETECTOR rec[-1]\n";
   const std::string teleported = "R 0 1 2 3\nH 0 2\nCX 2 3\nDEPOLARIZE1(" + std::to_string(e) +
                                  ") 3\nTELEPORTED_CX 0 1 2 3\nMPP X0*X1 Z0*Z1\nDETECTOR rec[-2]\nDETECTOR rec[-1]\n";
   const std::uint64_t shots = 200000;
@@ -393,18 +396,22 @@ TEST(Generators, SplitSeamChannelIsATeleportedCxThroughAWernerPair) {
     EXPECT_NEAR(double(r.detector_flip_counts[1]) / shots, p1, tol1) << text;
     EXPECT_NEAR(double(both) / shots, p2, tol2) << text;
   }
-  // The channel sits on the cross-module CNOTs only: every PAULI_CHANNEL_2 pair spans two modules.
+  // The E lines sit on the cross-module CNOTs only, one per remote CNOT.
   const auto mod = gen::module_of_qubit(s);
   std::size_t pairs = 0;
-  for (std::size_t a = t.find("PAULI_CHANNEL_2("); a != std::string::npos; a = t.find("PAULI_CHANNEL_2(", a + 1)) {
-    std::istringstream targets(t.substr(t.find(')', a) + 1, t.find('\n', a) - t.find(')', a) - 1));
-    unsigned c = 0, q = 0;
-    while (targets >> c >> q) {
-      EXPECT_NE(mod[c], mod[q]);
-      ++pairs;
-    }
+  std::istringstream lines(t);
+  for (std::string line; std::getline(lines, line);) {
+    line.erase(0, line.find_first_not_of(' '));
+    if (line.rfind("E(", 0) != 0) continue;
+    unsigned c = 0, x = 0;
+    ASSERT_EQ(std::sscanf(line.c_str() + line.find(')') + 1, " Z%u X%u", &c, &x), 2) << line;
+    EXPECT_NE(mod[c], mod[x]);
+    ++pairs;
   }
-  EXPECT_GT(pairs, 0u);
+  // d = 3 cut between columns 1 and 2: the seam checks X(2,0), Z(2,1), X(2,2) (plaquette indices) have
+  // their ancillas on the right and 1, 2, 2 data qubits in column 1; written for round 1 and once in
+  // the REPEAT body.
+  EXPECT_EQ(pairs, 5u * 2);
   expect_distance(s, 3);
 }
 
@@ -435,16 +442,30 @@ TEST(Generators, PurifiedWernerFidelity) {
   EXPECT_GT(gen::purified_werner_fidelity(0.9, 2), gen::purified_werner_fidelity(0.9, 1));
 }
 
-// Whether the text has a PAULI_CHANNEL_1(px, px, pz) line (arguments within 1e-12 relative).
-bool has_pauli_channel(const std::string& text, double px, double pz) {
-  for (std::size_t at = text.find("PAULI_CHANNEL_1("); at != std::string::npos;
-       at = text.find("PAULI_CHANNEL_1(", at + 1)) {
-    double a = 0, b = 0, c = 0;
-    if (std::sscanf(text.c_str() + at, "PAULI_CHANNEL_1(%lf, %lf, %lf)", &a, &b, &c) != 3) continue;
-    if (std::abs(a - px) <= 1e-12 * px && std::abs(b - px) <= 1e-12 * px && std::abs(c - pz) <= 1e-12 * pz)
-      return true;
-  }
-  return false;
+// The disjoint (pX, pY, pZ) of independent X_ERROR(qx), Y_ERROR(qy), Z_ERROR(qz) in sequence.
+std::array<double, 3> compose_flips(double qx, double qy, double qz) {
+  std::array<double, 4> p{};  // I, X, Y, Z
+  for (int fx = 0; fx < 2; ++fx)
+    for (int fy = 0; fy < 2; ++fy)
+      for (int fz = 0; fz < 2; ++fz) {
+        const double w = (fx ? qx : 1 - qx) * (fy ? qy : 1 - qy) * (fz ? qz : 1 - qz);
+        // X = (1,0), Y = (1,1), Z = (0,1) as (x, z) bits: the product is the XOR.
+        const int x = fx ^ fy, z = fy ^ fz;
+        p[x && z ? 2 : x ? 1 : z ? 3 : 0] += w;
+      }
+  return {p[1], p[2], p[3]};
+}
+
+// The X_ERROR, Y_ERROR, Z_ERROR arguments of lines whose targets are exactly `targets`.
+std::array<double, 3> flips_on(const std::string& text, const std::string& targets) {
+  std::array<double, 3> q{};
+  const char* names[3] = {"X_ERROR(", "Y_ERROR(", "Z_ERROR("};
+  for (int k = 0; k < 3; ++k)
+    for (std::size_t at = text.find(names[k]); at != std::string::npos; at = text.find(names[k], at + 1)) {
+      const std::size_t close = text.find(')', at), end = text.find('\n', at);
+      if (text.substr(close + 1, end - close - 1) == " " + targets) q[k] = std::stod(text.substr(at + 8, close - at - 8));
+    }
+  return q;
 }
 
 TEST(Generators, PlatformPresetReplacesP) {
@@ -452,21 +473,29 @@ TEST(Generators, PlatformPresetReplacesP) {
   s.platform = "superconducting";
   const std::string t = gen::memory_circuit_text(s);
   EXPECT_NE(t.find("DEPOLARIZE2(0.0033)"), std::string::npos);
-  EXPECT_NE(t.find("PAULI_CHANNEL_1("), std::string::npos);
+  EXPECT_EQ(t.find("PAULI_CHANNEL_1("), std::string::npos);  // written as independent flips
   EXPECT_NE(t.find("X_ERROR(0.0077)"), std::string::npos);
   EXPECT_NO_THROW(detector_error_model(gen::memory_circuit(s)));
   // DEPOLARIZE1 only as the 1-qubit gate error: idling is T1/T2, not SD6.
   for (std::size_t at = t.find("DEPOLARIZE1("); at != std::string::npos; at = t.find("DEPOLARIZE1(", at + 1))
     EXPECT_EQ(t.compare(at, 20, "DEPOLARIZE1(0.00035)"), 0) << t.substr(at, 30);
 
-  // Waiting 10 us for links on a split patch: amplitude and phase damping twirled to Paulis,
-  // pX = pY = (1 - e^(-t/T1))/4, pZ = (1 - e^(-t/T2))/2 - pX, T1 = 68 us, T2 = 89 us (the preset).
+  // Waiting 10 us for links on a split patch (every qubit waits): amplitude and phase damping
+  // twirled to Paulis, pX = pY = (1 - e^(-t/T1))/4, pZ = (1 - e^(-t/T2))/2 - pX, T1 = 68 us,
+  // T2 = 89 us (the preset), written as independent X, Y, Z flips that compose to exactly that.
   s.modules = 2;
   s.link_wait_s = 1e-5;
   const std::string waited = gen::memory_circuit_text(s);
+  std::string everyone;
+  for (unsigned q = 0; q < 17; ++q) everyone += (q ? " " : "") + std::to_string(q);
+  const auto q = flips_on(waited, everyone);
+  EXPECT_GT(q[0], 0);
+  const auto p = compose_flips(q[0], q[1], q[2]);
   const double px = (1 - std::exp(-1e-5 / 68e-6)) / 4, pz = (1 - std::exp(-1e-5 / 89e-6)) / 2 - px;
-  EXPECT_TRUE(has_pauli_channel(waited, px, pz)) << px << " " << pz;
-  EXPECT_FALSE(has_pauli_channel(t, px, pz));
+  EXPECT_NEAR(p[0], px, 1e-12 * px);
+  EXPECT_NEAR(p[1], px, 1e-12 * px);
+  EXPECT_NEAR(p[2], pz, 1e-12 * pz);
+  EXPECT_EQ(flips_on(t, everyone), (std::array<double, 3>{}));
   EXPECT_NO_THROW(detector_error_model(gen::memory_circuit(s)));
 }
 
@@ -514,7 +543,8 @@ TEST(Generators, ExampleIsCurrent) {
   s.modules = 2;
   s.interface_error = 0.005;
   s.bell_fidelity = 0.98;
-  EXPECT_EQ(text.str(), gen::memory_circuit_text(s));
+  EXPECT_TRUE(text.str() == gen::memory_circuit_text(s))
+      << "examples/surface_split.stim is not what the generator writes now; regenerate it with the command above";
 }
 
 struct CmdResult {
