@@ -65,11 +65,15 @@ class MwpmDecoder final : public Decoder {
         }
       }
     }
-    for (std::size_t i = 0; i + 1 < k; ++i) {
-      // A path i-j longer than bd[i] + bd[j] <= bd[i] + max_boundary never beats the boundary.
-      const std::int64_t radius = all_reach_boundary ? bd[fired_[i]] + max_boundary : std::numeric_limits<std::int64_t>::max();
-      search(i, radius);
-    }
+    // Fired detectors by boundary distance, farthest first: a path i-j longer than bd[i] + bd[j]
+    // never beats the boundary, so the search from i may stop beyond bd[i] + the largest bd[j] of
+    // the detectors j > i it has not reached yet.
+    by_boundary_.resize(k);
+    for (std::size_t i = 0; i < k; ++i) by_boundary_[i] = static_cast<std::uint32_t>(i);
+    std::sort(by_boundary_.begin(), by_boundary_.end(),
+              [&](std::uint32_t a, std::uint32_t b) { return bd[fired_[a]] > bd[fired_[b]]; });
+    (void)max_boundary;
+    for (std::size_t i = 0; i + 1 < k; ++i) search(i, all_reach_boundary);
     for (std::size_t i = 0; i < k; ++i) slot_[fired_[i]] = -1;
 
     std::int64_t total = 0;
@@ -110,7 +114,9 @@ class MwpmDecoder final : public Decoder {
 
  private:
   // Dijkstra from fired_[i] up to `radius`, never through the boundary node; fills cost_[i][j > i].
-  void search(std::size_t i, std::int64_t radius) {
+  // (Paths through other fired detectors are needed: cutting them was tried and the brute-force
+  // test found a hub detector whose neighbours must all be matched through it.)
+  void search(std::size_t i, bool bounded) {
     const MatchingGraph& g = *g_;
     const std::size_t k = fired_.size();
     ++epoch_;
@@ -120,6 +126,13 @@ class MwpmDecoder final : public Decoder {
       epoch_ = 1;
     }
     std::size_t left = k - 1 - i;  // fired detectors j > i still to reach
+    reached_.assign(k, 0);
+    std::size_t far = 0;  // into by_boundary_: the farthest unreached j > i
+    auto radius = [&]() {
+      while (far < k && (by_boundary_[far] <= i || reached_[by_boundary_[far]])) ++far;
+      return far < k ? g.boundary_distance[fired_[i]] + g.boundary_distance[fired_[by_boundary_[far]]]
+                     : std::int64_t{-1};
+    };
     const std::uint32_t source = fired_[i];
     heap_.clear();
     dist_[source] = 0;
@@ -133,10 +146,11 @@ class MwpmDecoder final : public Decoder {
       heap_.pop_back();
       if (done_[v] == epoch_) continue;  // a stale entry
       done_[v] = epoch_;
-      if (d > radius) break;
+      if (bounded && d > radius()) break;
       const std::int32_t s = slot_[v];
       if (s > static_cast<std::int32_t>(i)) {
         --left;
+        reached_[static_cast<std::size_t>(s)] = 1;
         const std::size_t at = i * k + static_cast<std::size_t>(s);
         if (d < cost_[at]) {
           cost_[at] = d;
@@ -171,6 +185,8 @@ class MwpmDecoder final : public Decoder {
   std::vector<std::uint64_t> pair_obs_;
   std::vector<Item> heap_;
   std::vector<std::int64_t> matching_cost_;
+  std::vector<std::uint32_t> by_boundary_;
+  std::vector<std::uint8_t> reached_;
   std::vector<int> mate_;
 };
 
