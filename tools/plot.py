@@ -2,6 +2,13 @@
 """Plots of qweave result files.
 
   tools/plot.py rate-vs-distance F1.h5 [F2.h5 ...] [-o out.png] [--channel-uses-per-s R]
+  tools/plot.py threshold F.h5 [-o out.png] [--per-shot]
+
+threshold: a memory-experiment sweep (kind = "memory" with [sweep] over code.distance and one
+  physical error key, docs/experiments.md): the logical error rate per round (--per-shot: per shot)
+  of every point /points/<i> against the swept physical error rate, one curve per distance, with
+  the Wilson 95% intervals as bars; the estimated threshold /summary/threshold as a vertical line
+  with its bootstrap interval (threshold_low, threshold_high) shaded.
 
 rate-vs-distance: one point per link result file (written by `qweave run` for kind = "link"):
   * top panel: delivered pair rate /summary/rate_hz against the total distance (the experiment's
@@ -180,6 +187,89 @@ def rate_vs_distance(args):
         plt.show()
 
 
+def read_sweep_file(path):
+    import h5py
+
+    with h5py.File(path, "r") as f:
+        if f.attrs.get("format") != "qweave/1":
+            sys.exit(f"plot.py: {path}: not a qweave/1 result file")
+        if not f.attrs.get("complete", 0):
+            print(f"plot.py: warning: {path}: the run did not finish cleanly (plotting the finished points)",
+                  file=sys.stderr)
+        if "points" not in f:
+            sys.exit(f"plot.py: {path}: no /points (not a memory sweep)")
+        points = []
+        for name in f["points"]:
+            a = dict(f["points"][name].attrs)
+            if int(a.get("complete", 0)) != 1:
+                continue
+            points.append(a)
+        summary = {}
+        if "summary" in f:
+            for k in ("threshold", "threshold_low", "threshold_high"):
+                if k in f["summary"]:
+                    summary[k] = float(f["summary"][k][()])
+            axis = f["summary"].attrs.get("threshold_axis")
+            if axis is not None:
+                summary["axis"] = axis.decode() if isinstance(axis, bytes) else str(axis)
+    if not points:
+        sys.exit(f"plot.py: {path}: no complete points")
+    return points, summary
+
+
+def threshold(args):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    points, summary = read_sweep_file(args.file)
+    axis = summary.get("axis")
+    if axis is None:
+        swept = sorted({k for p in points for k in p if "." in k and k != "code.distance"})
+        varying = [k for k in swept if len({float(p[k]) for p in points if k in p}) > 1]
+        if len(varying) != 1:
+            sys.exit(f"plot.py: {args.file}: cannot tell the physical error axis among {swept}")
+        axis = varying[0]
+    suffix = "" if args.per_shot else "_per_round"
+    curves = {}
+    for p in points:
+        if axis not in p:
+            continue
+        curves.setdefault(int(p["distance"]), []).append(
+            (float(p[axis]), float(p["logical_error_rate" + suffix]),
+             float(p["logical_error_rate" + suffix + "_low"]), float(p["logical_error_rate" + suffix + "_high"])))
+    fig, ax = plt.subplots(figsize=(6.4, 4.8), dpi=args.dpi)
+    markers = "osD^v<>"
+    for i, (d, rows) in enumerate(sorted(curves.items())):
+        rows.sort()
+        x = [r[0] for r in rows]
+        y = [r[1] for r in rows]
+        lo = [max(r[1] - r[2], 0) for r in rows]
+        hi = [max(r[3] - r[1], 0) for r in rows]
+        ax.errorbar(x, y, yerr=[lo, hi], marker=markers[i % len(markers)], ms=4, capsize=2, label=f"d = {d}")
+    if "threshold" in summary:
+        t = summary["threshold"]
+        ax.axvline(t, color="k", ls="--", lw=1,
+                   label=f"threshold {t:.3g} [{summary.get('threshold_low', t):.3g}, "
+                         f"{summary.get('threshold_high', t):.3g}]")
+        if "threshold_low" in summary and "threshold_high" in summary:
+            ax.axvspan(summary["threshold_low"], summary["threshold_high"], color="k", alpha=0.1)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel(f"physical error rate ({axis})")
+    ax.set_ylabel("logical error rate " + ("per shot" if args.per_shot else "per round"))
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8)
+    ax.set_title("Memory experiment: logical vs physical error rate", fontsize=10)
+    fig.tight_layout()
+    if args.output:
+        fig.savefig(args.output)
+        print(f"wrote {args.output}")
+    else:
+        plt.show()
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(
         prog="plot.py", description="Plots of qweave result files (HDF5, docs/hdf5.md).",
@@ -196,6 +286,15 @@ def main(argv=None):
                         "curves, 1 / link.attempt_time_s and 1 / (link.attempt_time_s + L n / c))")
     p.add_argument("--dpi", type=int, default=100, help="resolution of the saved figure (default 100)")
     p.set_defaults(run=rate_vs_distance)
+    t = sub.add_parser(
+        "threshold", help="logical vs physical error rate per distance, with the threshold",
+        description=__doc__.split("threshold:", 1)[1].strip(),
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    t.add_argument("file", metavar="FILE.h5", help="memory sweep result file")
+    t.add_argument("-o", "--output", metavar="OUT.png", help="write the figure here (default: show it)")
+    t.add_argument("--per-shot", action="store_true", help="logical error rate per shot instead of per round")
+    t.add_argument("--dpi", type=int, default=100, help="resolution of the saved figure (default 100)")
+    t.set_defaults(run=threshold)
     args = parser.parse_args(argv)
     args.run(args)
 
