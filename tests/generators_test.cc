@@ -433,6 +433,28 @@ TEST(Generators, DistributedModulesAndNoise) {
   EXPECT_LT(b, a);
 }
 
+// The GHZ model quantitatively: a distributed bit-flip repetition code with Bell-pair noise only
+// (p = 0). A ZZ check's GHZ pair is |+> fused with one Werner pair, i.e. DEPOLARIZE1(e = 1 - F) on g_1;
+// Z or Y there flips the check's value (q = 2e/3), X becomes Z on the data through the CZ and flips
+// nothing in a Z memory. So each round's value is wrong independently with q: the first and the final
+// detectors fire with q, the ones between two rounds with 2q(1 - q).
+TEST(Generators, DistributedCheckErrorsFollowTheBellPairs) {
+  MemorySpec s = spec("repetition", 3, 4, 'Z');
+  s.partition = "distributed";
+  s.bell_fidelity = 0.9;
+  const double q = 2 * (1 - s.bell_fidelity) / 3;
+  const std::uint64_t shots = 200000;
+  const FrameResult r = run_frames(gen::memory_circuit(s), {.shots = shots, .seed = 4});
+  ASSERT_EQ(r.num_detectors, 2u * 5);
+  for (std::uint64_t d = 0; d < r.num_detectors; ++d) {
+    const bool edge = d < 2 || d >= 8;  // round 1 and the final data measurement
+    const double expected = edge ? q : 2 * q * (1 - q);
+    EXPECT_NEAR(double(r.detector_flip_counts[d]) / shots, expected, 5 * std::sqrt(expected * (1 - expected) / shots))
+        << "D" << d;
+  }
+  EXPECT_TRUE(std::all_of(r.observables.begin(), r.observables.end(), [](auto b) { return b == 0; }));
+}
+
 TEST(Generators, PurifiedWernerFidelity) {
   EXPECT_DOUBLE_EQ(gen::purified_werner_fidelity(0.8, 0), 0.8);
   EXPECT_DOUBLE_EQ(gen::purified_werner_fidelity(1.0, 3), 1.0);
