@@ -170,9 +170,10 @@ struct LocalNoise {
   std::array<double, 3> link_wait{};             // waiting for links, once per round
 };
 
-// Pauli twirl of amplitude damping then dephasing for t seconds: pX = pY = (1 - e^(-t/T1))/4,
-// pZ = (1 - e^(-t/T2))/2 - (1 - e^(-t/T1))/4 (e.g. Tomita & Svore 2014, Sec. IV; Ghosh, Fowler &
-// Geller, PRA 86, 062318 (2012)).
+// Pauli twirl of T1/T2 decay for t seconds (Ghosh, Fowler & Geller, PRA 86, 062318 (2012)): the
+// Bloch components shrink by lambda_X = lambda_Y = e^(-t/T2), lambda_Z = e^(-t/T1) (the twirl drops
+// the shift towards |0>), so pX = pY = (1 - e^(-t/T1))/4, pZ = (1 + e^(-t/T1) - 2e^(-t/T2))/4, which is
+// (1 - e^(-t/T2))/2 - (1 - e^(-t/T1))/4 and >= 0 for T2 <= 2 T1.
 std::array<double, 3> twirled_idle(double t, double t1, double t2) {
   if (t <= 0) return {0, 0, 0};
   const double a = std::isinf(t1) ? 0 : 1 - std::exp(-t / t1);
