@@ -40,6 +40,8 @@ constexpr Key kKeys[] = {
     {"code", "rounds", Type::Integer, "memory: stabiliser measurement rounds (default: the distance)"},
     {"code", "basis", Type::String, "memory: \"Z\" or \"X\""},
     {"noise", "p", Type::Number, "memory: SD6 circuit noise strength"},
+    {"noise", "platform", Type::String, "memory: platform preset or TOML file; its gate errors and T1/T2 replace p"},
+    {"modules", "link_wait_s", Type::Number, "memory: seconds per round that qubits wait for links (needs a platform)"},
     {"modules", "count", Type::Integer, "memory: modules the code is spread over"},
     {"modules", "partition", Type::String, "memory: \"split\" or \"distributed\""},
     {"modules", "interface_error", Type::Number, "memory, split: DEPOLARIZE2 on every cross-module CNOT"},
@@ -246,7 +248,12 @@ MemoryExperiment parse_memory(const Reader& r) {
     if (!(v >= 0 && v <= 1)) r.bad(t, k, fmt::format("= {} must be in [0, 1]", v));
     return v;
   };
-  s.p = probability("noise", "p", 0.001);
+  s.platform = r.string("noise", "platform", "");
+  s.p = probability("noise", "p", s.platform.empty() ? 0.001 : 0.0);
+  if (!s.platform.empty() && s.p != 0) {
+    r.bad("noise", "p", fmt::format("= {} and platform = \"{}\": the platform's gate errors replace p; give one of them",
+                                    s.p, s.platform));
+  }
   const std::int64_t count = r.integer("modules", "count", 1);
   if (count < 1) r.bad("modules", "count", fmt::format("= {} must be at least 1", count));
   s.modules = static_cast<unsigned>(count);
@@ -257,6 +264,13 @@ MemoryExperiment parse_memory(const Reader& r) {
   s.interface_error = probability("modules", "interface_error", 0);
   s.interface_idle = probability("modules", "interface_idle", 0);
   s.bell_fidelity = r.number("modules", "bell_fidelity", 1);
+  s.link_wait_s = r.number("modules", "link_wait_s", 0);
+  if (!(s.link_wait_s >= 0) || std::isinf(s.link_wait_s)) {
+    r.bad("modules", "link_wait_s", fmt::format("= {} must be a duration >= 0", s.link_wait_s));
+  }
+  if (s.link_wait_s > 0 && s.platform.empty()) {
+    r.bad("modules", "link_wait_s", "needs noise.platform (its T1/T2 give the idle noise); without one give interface_idle");
+  }
   const std::int64_t pr = r.integer("modules", "purification_rounds", 0);
   if (pr < 0 || pr > 16) r.bad("modules", "purification_rounds", fmt::format("= {} must be in [0, 16]", pr));
   s.purification_rounds = static_cast<unsigned>(pr);

@@ -174,6 +174,10 @@ void write_point(ResultFile& file, std::size_t index, const SweepPoint& p, const
   file.write_group_attribute(g, "partition", e.spec.partition);
   file.write_group_attribute(g, "interface_error", e.spec.interface_error);
   file.write_group_attribute(g, "interface_idle", e.spec.interface_idle);
+  file.write_group_attribute(g, "bell_fidelity", e.spec.bell_fidelity);
+  file.write_group_attribute(g, "purification_rounds", static_cast<std::uint64_t>(e.spec.purification_rounds));
+  file.write_group_attribute(g, "link_wait_s", e.spec.link_wait_s);
+  file.write_group_attribute(g, "platform", e.spec.platform);
   file.write_group_attribute(g, "decoder", e.decoder);
   file.write_group_attribute(g, "seed", e.seed);
   for (const auto& c : kCounts) file.write_group_attribute(g, c.name, r.*c.value);
@@ -277,10 +281,12 @@ double per_round_rate(double per_shot, unsigned rounds) {
 
 std::string memory_settings(const MemoryExperiment& e) {
   const auto& s = e.spec;
-  return fmt::format("code={} distance={} rounds={} basis={} p={} modules={} partition={} interface_error={} "
-                     "interface_idle={} bell_fidelity={} purification_rounds={} decoder={} shots={} seed={}",
-                     s.code, s.distance, s.rounds, s.basis, s.p, s.modules, s.partition, s.interface_error,
-                     s.interface_idle, s.bell_fidelity, s.purification_rounds, e.decoder, e.shots, e.seed);
+  return fmt::format("code={} distance={} rounds={} basis={} p={} platform={} modules={} partition={} "
+                     "interface_error={} interface_idle={} bell_fidelity={} purification_rounds={} link_wait_s={} "
+                     "decoder={} shots={} seed={}",
+                     s.code, s.distance, s.rounds, s.basis, s.p, s.platform.empty() ? "none" : s.platform, s.modules,
+                     s.partition, s.interface_error, s.interface_idle, s.bell_fidelity, s.purification_rounds,
+                     s.link_wait_s, e.decoder, e.shots, e.seed);
 }
 
 MemoryPointResult run_memory_point(const MemoryExperiment& e) {
@@ -353,16 +359,13 @@ ThresholdEstimate estimate_threshold(const std::vector<ThresholdPoint>& points, 
     counts[k].push_back(p.logical_errors);
   }
   const std::vector<double> cross = crossings_of(distances, by_d, counts);
+  // The crossing of the largest two distances that cross: the least finite-size drift (the
+  // crossings of smaller pairs move with d).
   auto mean_of = [](const std::vector<double>& c) {
-    double s = 0;
-    int n = 0;
-    for (double x : c) {
-      if (std::isfinite(x)) {
-        s += std::log(x);
-        ++n;
-      }
+    for (std::size_t k = c.size(); k-- > 0;) {
+      if (std::isfinite(c[k])) return c[k];
     }
-    return n ? std::exp(s / n) : std::nan("");
+    return std::nan("");
   };
   for (std::size_t k = 0; k < cross.size(); ++k) {
     if (std::isfinite(cross[k])) t.crossings.push_back({{distances[k], distances[k + 1]}, cross[k]});
@@ -498,7 +501,7 @@ MemoryRunResult run_memory_experiment(const MemoryExperiment& single, const std:
       const auto& t = out.threshold;
       const std::string desc = fmt::format("crossing of the logical error rates of successive distances along {}", t.axis);
       file->write_summary("threshold", t.threshold, "",
-                          desc + " (per-round rates; geometric mean of the pairs' crossings)");
+                          desc + " (per-round rates; the largest two distances that cross)");
       file->write_summary("threshold_low", t.low, "", "2.5% quantile of the parametric bootstrap");
       file->write_summary("threshold_high", t.high, "", "97.5% quantile of the parametric bootstrap");
       file->write_summary("threshold_standard_error", t.standard_error, "", "standard deviation of the bootstrap");

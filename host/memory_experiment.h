@@ -49,9 +49,10 @@ MemoryPointResult run_memory_point(const MemoryExperiment& e);
 
 // Threshold estimate from points at several distances along one physical error axis: per distance
 // a weighted least-squares line of log(logical error rate per round) against log(x) (points whose
-// rate per shot is in (0, 1/2)), the crossing of each pair of successive distances, and their
-// geometric mean; the uncertainty from a parametric bootstrap (binomial resamples of every point's
-// count). With rounds = distance, per-round rates are the usual threshold criterion.
+// rate per shot is in (0, 1/2)), the crossing of each pair of successive distances; the threshold is
+// the crossing of the largest two distances that cross (crossings drift with d); the uncertainty from
+// a parametric bootstrap (binomial resamples of every point's count). With rounds = distance,
+// per-round rates are the usual threshold criterion.
 struct ThresholdEstimate {
   bool found = false;
   std::string axis;  // the swept key used as physical error, e.g. "noise.p"
