@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "host/errors.h"
+#include "host/experiment.h"
 #include "host/parse.h"
 #include "models/platform.h"
 
@@ -500,7 +501,77 @@ void validate(const MemorySpec& s) {
                       s.platform, s.p));
 }
 
-std::string memory_circuit_text(const MemorySpec& s) {
+unsigned bell_pairs_per_round(const MemorySpec& spec) {
+  validate(spec);
+  const Layout L = build_layout(spec);
+  unsigned pairs = 0;
+  for (const Check& c : L.checks) {
+    if (L.distributed) {
+      pairs += static_cast<unsigned>(c.link.size());
+    } else {
+      for (unsigned dq : c.data()) pairs += L.module[dq] != L.module[c.ancilla];
+    }
+  }
+  return pairs;
+}
+
+LinkInterface link_interface(const std::string& link_file, unsigned pairs) {
+  const Experiment ex = read_experiment_file(link_file);
+  if (ex.kind != "link")
+    throw InputError(fmt::format("{}: an experiment of kind \"{}\"; a memory circuit's link needs kind = \"link\"",
+                                 link_file, ex.kind));
+  const LinkExperimentResult r = run_link_experiment(ex.link);
+  std::vector<double> t;
+  for (double v : r.time_s)
+    if (std::isfinite(v)) t.push_back(v);
+  if (t.empty()) throw InputError(fmt::format("{}: the link delivered no pair", link_file));
+  std::sort(t.begin(), t.end());
+  LinkInterface out;
+  out.bell_fidelity = r.fidelity_mean;
+  out.pairs = pairs;
+  out.episodes = t.size();
+  double sum = 0;
+  for (double v : t) sum += v;
+  out.mean_time_s = sum / static_cast<double>(t.size());
+  // The largest of `pairs` draws from the episodes' empirical distribution:
+  // E[max] = sum_i t_(i) [(i/n)^N - ((i-1)/n)^N] over the sorted times.
+  const double n = static_cast<double>(t.size());
+  double below = 0;
+  for (std::size_t i = 0; i < t.size() && pairs > 0; ++i) {
+    const double upto = std::pow(static_cast<double>(i + 1) / n, pairs);
+    out.round_wait_s += t[i] * (upto - below);
+    below = upto;
+  }
+  return out;
+}
+
+namespace {
+// The spec with its link experiment turned into bell_fidelity and link_wait_s.
+MemorySpec resolve_link(const MemorySpec& s) {
+  if (s.link.empty()) return s;
+  require(s.bell_fidelity == 1 && s.purification_rounds == 0 && s.link_wait_s == 0,
+          fmt::format("link '{}' sets bell_fidelity and link_wait_s (purification belongs in the link file); "
+                      "give either the link or those numbers", s.link));
+  require(!s.platform.empty(),
+          fmt::format("link '{}': the wait for pairs needs a platform (its T1/T2 give the idle noise); give a "
+                      "platform, or bell_fidelity without a link", s.link));
+  MemorySpec out = s;
+  out.link.clear();
+  const unsigned pairs = bell_pairs_per_round(out);
+  require(pairs > 0, fmt::format("link '{}': this circuit uses no Bell pairs (split into {} module{})", s.link,
+                                 s.modules, s.modules == 1 ? "" : "s"));
+  const LinkInterface li = link_interface(s.link, pairs);
+  require(li.bell_fidelity > 0.25 && li.bell_fidelity <= 1,
+          fmt::format("link '{}': mean delivered fidelity {} is not above 1/4", s.link, li.bell_fidelity));
+  out.bell_fidelity = li.bell_fidelity;
+  out.link_wait_s = li.round_wait_s;
+  return out;
+}
+}  // namespace
+
+std::string memory_circuit_text(const MemorySpec& spec) {
+  validate(spec);
+  const MemorySpec s = resolve_link(spec);
   validate(s);
   const Layout L = build_layout(s);
   Writer w(local_noise(s));
@@ -528,6 +599,9 @@ std::string memory_circuit_text(const MemorySpec& s) {
                      purified_werner_fidelity(s.bell_fidelity, s.purification_rounds));
   }
   fmt::format_to(std::back_inserter(w.text), ", interface_idle = {}", s.interface_idle);
+  if (!spec.link.empty())
+    fmt::format_to(std::back_inserter(w.text), ", from link {} ({} pairs per round)", spec.link,
+                   bell_pairs_per_round(s));
   if (s.link_wait_s > 0) fmt::format_to(std::back_inserter(w.text), ", link_wait_s = {}", s.link_wait_s);
   w.text += '\n';
   for (unsigned q = 0; q < n_qubits; ++q)

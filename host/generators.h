@@ -3,6 +3,7 @@
 // fully distributed with GHZ-state stabiliser measurements. Output is Stim circuit text with
 // QUBIT_COORDS, DETECTOR coordinates and OBSERVABLE_INCLUDE (docs/generators.md).
 #pragma once
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -45,7 +46,26 @@ struct MemorySpec {
   // Seconds per round that the qubits of interface_idle wait for links (needs a platform: its T1/T2
   // give the Pauli-twirled channel, added to interface_idle).
   double link_wait_s = 0;
+  // Optional link experiment file (kind = "link", docs/experiments.md, e.g. examples/links/*.toml):
+  // the link engine runs it; its mean delivered fidelity becomes bell_fidelity and the expected wait
+  // for the last of the round's Bell pairs (generated in parallel) link_wait_s. Needs a platform
+  // (T1/T2 for the wait); leave bell_fidelity, purification_rounds and link_wait_s at their defaults.
+  std::string link;
 };
+
+// What a link experiment gives a memory circuit (MemorySpec::link).
+struct LinkInterface {
+  double bell_fidelity = 1;  // mean fidelity of a delivered pair
+  double mean_time_s = 0;    // mean delivery time of one pair
+  double round_wait_s = 0;   // expected time until the last of `pairs` independent pairs has arrived
+  unsigned pairs = 0;
+  std::uint64_t episodes = 0;  // delivered pairs the numbers come from
+};
+// Runs the link experiment in link_file (InputError for a bad file or another kind) and summarises
+// it for `pairs` Bell pairs generated in parallel.
+LinkInterface link_interface(const std::string& link_file, unsigned pairs);
+// Bell pairs one round consumes: remote CNOTs ("split") or GHZ fusions ("distributed").
+unsigned bell_pairs_per_round(const MemorySpec& spec);
 
 // Throws InputError with a message naming the bad field.
 void validate(const MemorySpec& spec);

@@ -521,6 +521,88 @@ TEST(Generators, PlatformPresetReplacesP) {
   EXPECT_NO_THROW(detector_error_model(gen::memory_circuit(s)));
 }
 
+// Bell pairs per round, counted from the layouts: d = 3 cut after column 1 has 5 remote CNOTs (see the
+// seam test); d = 5 cut after column 2 has the seam checks at plaquette column 3: four weight-4 checks
+// with 2 data in column 2 and the bottom weight-2 X check with 1; distributed d = 3: 3 fusions for
+// each of the 4 weight-4 checks, 1 for each of the 4 weight-2 checks.
+TEST(Generators, BellPairsPerRound) {
+  MemorySpec s = spec("surface", 3, 2, 'Z');
+  EXPECT_EQ(gen::bell_pairs_per_round(s), 0u);
+  s.modules = 2;
+  EXPECT_EQ(gen::bell_pairs_per_round(s), 5u);
+  s.distance = 5;
+  EXPECT_EQ(gen::bell_pairs_per_round(s), 9u);
+  s = spec("surface", 3, 2, 'X');
+  s.partition = "distributed";
+  EXPECT_EQ(gen::bell_pairs_per_round(s), 16u);
+}
+
+// A Werner source with success probability p per attempt of tau seconds: delivery after a geometric
+// number of attempts, so the mean is tau/p and the last of N parallel pairs arrives after
+// E[M] = tau sum_k>=0 (1 - (1 - (1-p)^k)^N). The estimate from n episodes is the plug-in mean of the
+// largest of N draws; its standard error is at most N sd(M)/sqrt(n) (the first-order term of a
+// V-statistic of degree N, whose kernel's projection has variance <= Var M).
+TEST(Generators, LinkInterfaceFromTheLinkEngine) {
+  const auto dir = std::filesystem::temp_directory_path() / "qweave_gen_link_test";
+  std::filesystem::create_directories(dir);
+  const std::string file = (dir / "werner.toml").string();
+  const double p = 0.5, tau = 1e-3, f = 0.9;
+  const std::uint64_t n = 100000;
+  std::ofstream(file) << "[experiment]\nkind = \"link\"\nepisodes = " << n << "\nseed = 3\n[link]\nsource = \"werner\"\n"
+                      << "fidelity = " << f << "\nsuccess_probability = " << p << "\nattempt_time_s = " << tau << "\n";
+  for (unsigned pairs : {1u, 10u}) {
+    const gen::LinkInterface li = gen::link_interface(file, pairs);
+    EXPECT_EQ(li.episodes, n);
+    EXPECT_NEAR(li.bell_fidelity, f, 1e-9);
+    const double sd_attempts = std::sqrt(1 - p) / p;
+    EXPECT_NEAR(li.mean_time_s, tau / p, 5 * tau * sd_attempts / std::sqrt(double(n)));
+    double em = 0, em2 = 0;
+    for (int k = 0; k < 200; ++k) {
+      const double above = 1 - std::pow(1 - std::pow(1 - p, k), pairs);  // P(M > k), M in attempts
+      em += above;
+      em2 += (2 * k + 1) * above;
+    }
+    const double sd = std::sqrt(em2 - em * em);
+    EXPECT_NEAR(li.round_wait_s, tau * em, 5 * tau * pairs * sd / std::sqrt(double(n))) << pairs;
+    if (pairs == 1) EXPECT_NEAR(li.round_wait_s, li.mean_time_s, 1e-12 * li.mean_time_s);
+  }
+
+  // In a circuit: the same detector error model as the numbers given by hand.
+  MemorySpec s = spec("surface", 3, 2, 'Z');
+  s.platform = "superconducting";
+  s.modules = 2;
+  s.link = file;
+  const gen::LinkInterface li = gen::link_interface(file, gen::bell_pairs_per_round(s));
+  MemorySpec by_hand = s;
+  by_hand.link.clear();
+  by_hand.bell_fidelity = li.bell_fidelity;
+  by_hand.link_wait_s = li.round_wait_s;
+  EXPECT_EQ(detector_error_model(gen::memory_circuit(s)).str(), detector_error_model(gen::memory_circuit(by_hand)).str());
+  EXPECT_NE(gen::memory_circuit_text(s).find("from link"), std::string::npos);
+
+  auto error = [](MemorySpec m) {
+    try {
+      gen::memory_circuit_text(m);
+    } catch (const InputError& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  MemorySpec bad = s;
+  bad.platform.clear();
+  EXPECT_NE(error(bad).find("needs a platform"), std::string::npos);
+  bad = s;
+  bad.bell_fidelity = 0.9;
+  EXPECT_NE(error(bad).find("either the link or"), std::string::npos);
+  bad = s;
+  bad.modules = 1;
+  EXPECT_NE(error(bad).find("no Bell pairs"), std::string::npos);
+  bad = s;
+  bad.link = (dir / "missing.toml").string();
+  EXPECT_NE(error(bad).find("cannot open"), std::string::npos);
+  std::filesystem::remove_all(dir);
+}
+
 std::string error_of(const MemorySpec& s) {
   try {
     gen::memory_circuit_text(s);

@@ -39,6 +39,9 @@ void add_gen(CLI::App& app, GenArgs& a) {
   cmd->add_option("--link-wait", a.link_wait_s,
                   "seconds per round that qubits wait for links (with --platform: T1/T2 idle noise)")
       ->capture_default_str();
+  cmd->add_option("--link", a.link,
+                  "Link experiment file (kind = \"link\"): the link engine gives the Bell-pair fidelity and the "
+                  "wait per round (needs --platform)");
   cmd->add_option("-o,--output", a.output, "Output file (default: standard output)");
 }
 
@@ -59,6 +62,7 @@ int run_gen(const GenArgs& a) {
   spec.bell_fidelity = a.bell_fidelity;
   spec.purification_rounds = a.purification_rounds;
   spec.link_wait_s = a.link_wait_s;
+  spec.link = a.link;
   const std::string text = gen::memory_circuit_text(spec);
   if (a.output.empty() || a.output == "-") {
     std::fwrite(text.data(), 1, text.size(), stdout);

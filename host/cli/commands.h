@@ -76,6 +76,7 @@ struct GenArgs {
   double bell_fidelity = 1;
   unsigned purification_rounds = 0;
   double link_wait_s = 0;
+  std::string link;    // link experiment file: bell fidelity and waiting time from the link engine
   std::string output;  // "" or "-": standard output
 };
 void add_gen(CLI::App& app, GenArgs& args);
