@@ -161,7 +161,9 @@ static void write_circuit(const Circuit& c, std::string& out, int indent) {
     out += pad;
     out += gate_info(op.gate).name;
     const auto args = c.args(op);
-    if (!args.empty()) {
+    if (op.gate == GateId::LINK) {
+      out += '(' + c.link_names.at(static_cast<std::size_t>(args[0])) + ')';
+    } else if (!args.empty()) {
       out += '(';
       for (std::size_t i = 0; i < args.size(); ++i) {
         if (i) out += ", ";
@@ -198,6 +200,14 @@ std::string Circuit::str() const {
   return out;
 }
 
+std::uint32_t Circuit::link_index(const std::string& name) {
+  for (std::size_t i = 0; i < link_names.size(); ++i) {
+    if (link_names[i] == name) return static_cast<std::uint32_t>(i);
+  }
+  link_names.push_back(name);
+  return static_cast<std::uint32_t>(link_names.size() - 1);
+}
+
 bool Circuit::operator==(const Circuit& o) const {
   if (ops_.size() != o.ops_.size()) return false;
   for (std::size_t i = 0; i < ops_.size(); ++i) {
@@ -207,7 +217,12 @@ bool Circuit::operator==(const Circuit& o) const {
       if (!(block(a) == o.block(b))) return false;
       continue;
     }
-    const auto aa = args(a), ba = o.args(b);
+    if (a.gate == GateId::LINK &&
+        link_names.at(static_cast<std::size_t>(args(a)[0])) != o.link_names.at(static_cast<std::size_t>(o.args(b)[0]))) {
+      return false;
+    }
+    const auto aa = a.gate == GateId::LINK ? std::span<const double>{} : args(a);
+    const auto ba = b.gate == GateId::LINK ? std::span<const double>{} : o.args(b);
     const auto at = targets(a), bt = o.targets(b);
     if (!std::equal(aa.begin(), aa.end(), ba.begin(), ba.end())) return false;
     if (!std::equal(at.begin(), at.end(), bt.begin(), bt.end())) return false;

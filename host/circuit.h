@@ -84,6 +84,12 @@ class Circuit {
   // Stim-format text (qweave dialect for the extension gates) that parses back to this circuit.
   std::string str() const;
 
+  // Names of the links that LINK(name) instructions of this circuit (not of its REPEAT blocks, which
+  // keep their own) refer to; a LINK's argument is the index of its name here.
+  std::vector<std::string> link_names;
+  // Index of `name` in link_names, appended if new.
+  std::uint32_t link_index(const std::string& name);
+
   // Where the circuit came from ("circuit.stim"), for messages.
   std::string source_name;
   // Original text, kept for the HDF5 `circuit` attribute.

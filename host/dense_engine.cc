@@ -11,6 +11,7 @@
 
 #include "host/errors.h"
 #include "host/fusion.h"
+#include "host/link_deliveries.h"
 #include "host/sharded_state.h"
 #include "kernels/rng.h"
 #include "mpi/runtime.h"
@@ -296,6 +297,7 @@ class Executor {
     first_ = first_shot;
     draw_ = 0;
     column_ = 0;
+    link_next_.clear();
     batch::broadcast(amps_.data(), B_, L_, start);
   }
   // Starts a single segment in |0><0| / |0>.
@@ -304,6 +306,7 @@ class Executor {
     first_ = 0;
     draw_ = 0;
     column_ = 0;
+    link_next_.clear();
     sv::set_basis_state(amps_.data(), L_, 0);
   }
 
@@ -384,6 +387,9 @@ class Executor {
         return;
       case GateId::BELL_PAIR:
         for (std::size_t i = 0; i + 1 < ts.size(); i += 2) bell_pair(ts[i].value, ts[i + 1].value, args);
+        return;
+      case GateId::LINK:
+        for (std::size_t i = 0; i + 1 < ts.size(); i += 2) link_pair(c, op, ts[i].value, ts[i + 1].value);
         return;
       case GateId::MPAD:
         for (const Target& t : ts) {
@@ -607,6 +613,75 @@ class Executor {
   // Y_a|Phi+> = -i|Psi->, the (Phi+, Psi+, Psi-, Phi-) order of kernels/link_maps.h. The Pauli is
   // exact on a density matrix and one draw on trajectories.
   void bell_pair(unsigned a, unsigned b, std::span<const double> args) {
+    phi_plus(a, b);
+    const auto w = bell_pair_weights(args);
+    PauliChannel ch;
+    ch.probs = {w[0], w[1], w[2], w[3]};
+    pauli_channel(ch, a, 0);
+  }
+
+  // LINK(name) a b: |Phi+> on (a, b), then the pair this shot's link delivered (its Bell-diagonal
+  // weights as a Pauli on a, one draw) and, while it was generated, the other qubits waited: each
+  // gets the twirled T1/T2 channel of that shot's delivery time (host/link_deliveries.h). On a
+  // density matrix (the average over shots) the pair is exact with the mean weights; waiting
+  // qubits' decoherence, correlated through the shared delivery time, needs trajectories.
+  void link_pair(const Circuit& c, const Instruction& op, unsigned a, unsigned b) {
+    const std::string& name = c.link_names.at(static_cast<std::size_t>(c.args(op)[0]));
+    const CircuitLinks* links = o_.links;
+    if (!links || !links->deliveries.count(name)) {
+      throw error_at(c, op, fmt::format("LINK({}) needs the link's definition (qweave sim --link {}=FILE.toml)",
+                                        name, name));
+    }
+    const LinkDeliveries& d = links->deliveries.at(name);
+    const std::uint64_t k = link_next_[name]++;
+    phi_plus(a, b);
+    if (rep_ == Rep::DensityMatrix) {
+      if (links->waiting_decoheres() && n_ > 2) {
+        throw error_at(c, op, "LINK with decoherence of the waiting qubits (--t1/--t2) runs on trajectories "
+                              "(--engine sv) or frames: the density matrix would need every delivery time");
+      }
+      PauliChannel ch;
+      ch.probs = {0, 0, 0, 0};
+      for (std::uint64_t s = 0; s < links->shots; ++s)
+        for (unsigned j = 0; j < 4; ++j) ch.probs[j] += d.state(s, k)[j] / static_cast<double>(links->shots);
+      pauli_channel(ch, a, 0);
+      return;
+    }
+    // One uniform per shot from the shot's own stream: code 0..3 = I, X, Y, Z.
+    std::vector<std::uint8_t> codes(B_);
+    auto decide = [&](auto probs_of) {
+      const std::uint64_t draw = draw_++;
+      for (index_t j = 0; j < B_; ++j) {
+        const std::uint64_t shot = first_ + j;
+        const auto p = probs_of(shot - links->first_shot);
+        const double u = uniform01(o_.seed, shot, draw);
+        double acc = 0;
+        codes[j] = 0;
+        for (unsigned c2 = 1; c2 < 4; ++c2) {
+          acc += p[c2];
+          if (u < acc) {
+            codes[j] = static_cast<std::uint8_t>(c2);
+            break;
+          }
+        }
+      }
+      copy_to_device(code_.data(), codes.data(), codes.size());
+    };
+    decide([&](std::uint64_t s) {
+      const double* w = d.state(s, k);
+      return std::array<double, 4>{w[0], w[1], w[2], w[3]};
+    });
+    batch::pauli1_codes(amps_.data(), B_, L_, a, code_.data());
+    if (!links->waiting_decoheres()) return;
+    for (unsigned q = 0; q < n_; ++q) {
+      if (q == a || q == b) continue;
+      decide([&](std::uint64_t s) { return waiting_pauli(*links, d.time(s, k)); });
+      batch::pauli1_codes(amps_.data(), B_, L_, q, code_.data());
+    }
+  }
+
+  // Resets a and b and prepares |Phi+> on them.
+  void phi_plus(unsigned a, unsigned b) {
     for (const unsigned q : {a, b}) {
       if (rep_ == Rep::DensityMatrix) {
         reset_channel('Z', q);
@@ -623,10 +698,6 @@ class Executor {
       apply_unitary(amps_.data(), B_ * L_, GateId::H, {}, ba, true);
       apply_unitary(amps_.data(), B_ * L_, GateId::CX, {}, bab, true);
     }
-    const auto w = bell_pair_weights(args);
-    PauliChannel ch;
-    ch.probs = {w[0], w[1], w[2], w[3]};
-    pauli_channel(ch, a, 0);
   }
 
   void kraus_2q(const std::vector<std::vector<cd>>& kraus, unsigned q0, unsigned q1) {
@@ -854,6 +925,7 @@ class Executor {
   index_t L_, maxB_, B_ = 1;
   std::uint64_t M_;
   std::uint64_t first_ = 0, draw_ = 0, column_ = 0;
+  std::map<std::string, std::uint64_t> link_next_;  // executions of LINK(name) so far in this batch
   DeviceArray<cplx> amps_;
   DeviceArray<std::uint8_t> record_;
   DeviceArray<double> e_;

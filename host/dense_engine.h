@@ -16,6 +16,7 @@
 namespace qw {
 
 enum class Representation { StateVector, DensityMatrix };
+struct CircuitLinks;  // host/link_deliveries.h
 
 struct DenseOptions {
   std::uint64_t shots = 1;       // shots to run: [first_shot, first_shot + shots)
@@ -40,6 +41,9 @@ struct DenseOptions {
   // (0: 5 qubits for a state vector, 2 for a density matrix); the sharded engines do not fuse yet.
   bool fusion = true;
   unsigned fusion_max_qubits = 0;
+  // Pairs for LINK(name) instructions, sampled for exactly these shots (host/link_deliveries.h);
+  // nullptr: LINK is an input error. Trajectories and density matrices; not the sharded engines.
+  const CircuitLinks* links = nullptr;
   // Called now and then on long runs with (shots done, shots total).
   std::function<void(std::uint64_t, std::uint64_t)> progress;
 };

@@ -31,7 +31,8 @@ InputError error_at(const std::string& source, const Instruction& op, const std:
 unsigned pauli_bits(unsigned code) { return (code == 1 || code == 2 ? 1u : 0u) | (code >= 2 ? 2u : 0u); }
 
 enum class Kind {
-  Skip, Clifford, Spp, Measure, MeasureReset, Reset, Channel, Correlated, Mixed, Detector, Observable
+  Skip, Clifford, Spp, Measure, MeasureReset, Reset, Channel, Correlated, Mixed, Detector, Observable,
+  BellPair, Link
 };
 
 // A classically controlled Pauli or one quantum pair of an instruction that mixes both.
@@ -56,6 +57,13 @@ struct Compiled {
   std::vector<MixedStep> steps;
   std::vector<std::uint32_t> lookbacks;  // Detector / Observable
   std::uint64_t observable = 0;
+  // BellPair / Link: pair i is (arena[arena + 2i], arena[arena + 2i + 1]); its Z factors for the
+  // reset at arena[offsets + 2i..]; Link: the qubits that wait, at arena[waiting[i]..] (count
+  // num_waiting each), and the link's name.
+  std::vector<std::uint32_t> waiting;
+  std::uint32_t num_waiting = 0;
+  std::string link_name;
+  frame::Gf2Map h{}, cx{};
 };
 
 struct Compiler {
@@ -65,6 +73,7 @@ struct Compiler {
   std::map<std::pair<GateId, std::vector<double>>, std::optional<frame::Gf2Map>> cliffords;
   std::uint64_t max_lookback = 1;
   std::uint32_t initial = 0;  // Z factors of every qubit in the arena, for the initial reset
+  std::uint32_t num_qubits = 0;
 
   std::uint32_t push(std::uint32_t v) {
     arena.push_back(v);
@@ -122,7 +131,9 @@ struct Compiler {
     switch (info.kind) {
       case GateKind::Unitary: return compile_unitary(c, op, info, ts, args);
       case GateKind::Collapse: return compile_collapse(op, info, ts, args);
-      case GateKind::Noise: return compile_noise(op, info, ts, args);
+      case GateKind::Noise:
+        if (op.gate == GateId::BELL_PAIR || op.gate == GateId::LINK) return compile_pair(c, op, ts, args);
+        return compile_noise(op, info, ts, args);
       case GateKind::Annotation:
         if (op.gate == GateId::DETECTOR || op.gate == GateId::OBSERVABLE_INCLUDE) {
           k.kind = op.gate == GateId::DETECTOR ? Kind::Detector : Kind::Observable;
@@ -248,6 +259,45 @@ struct Compiler {
     return k;
   }
 
+  // BELL_PAIR / LINK a b: reset a and b, H a, CX a b (|Phi+>), then a Pauli on a: BELL_PAIR's
+  // weights (Psi+ = X_a, Psi- = Y_a, Phi- = Z_a |Phi+>), or LINK's per-shot pair and the waiting
+  // qubits' per-shot decoherence.
+  Compiled compile_pair(const Circuit& c, const Instruction& op, std::span<const Target> ts,
+                        std::span<const double> args) {
+    Compiled k;
+    k.kind = op.gate == GateId::LINK ? Kind::Link : Kind::BellPair;
+    k.group = 2;
+    k.h = *clifford(GateId::H, {});
+    k.cx = *clifford(GateId::CX, {});
+    k.arena = static_cast<std::uint32_t>(arena.size());
+    for (const Target& t : ts) push(t.value);
+    k.offsets = static_cast<std::uint32_t>(arena.size());
+    for (const Target& t : ts) push(t.value | frame::kFactorZ);
+    k.count = static_cast<std::uint32_t>(ts.size() / 2);
+    if (k.kind == Kind::BellPair) {
+      const auto w = bell_pair_weights(args);
+      double cum = 0;
+      for (unsigned c2 = 1; c2 < 4; ++c2) {
+        cum += w[c2];
+        k.table.threshold[k.table.outcomes] = frame::threshold32(cum);
+        k.table.pauli[k.table.outcomes] = static_cast<std::uint8_t>(pauli_bits(c2));
+        ++k.table.outcomes;
+      }
+      frame::finish_table(k.table);
+      return k;
+    }
+    k.link_name = c.link_names.at(static_cast<std::size_t>(args[0]));
+    const std::uint32_t n = num_qubits;
+    k.num_waiting = n >= 2 ? n - 2 : 0;
+    for (std::uint32_t i = 0; i < k.count; ++i) {
+      k.waiting.push_back(static_cast<std::uint32_t>(arena.size()));
+      for (std::uint32_t q = 0; q < n; ++q) {
+        if (q != ts[2 * i].value && q != ts[2 * i + 1].value) push(q);
+      }
+    }
+    return k;
+  }
+
   Compiled compile_noise(const Instruction& op, const GateInfo& info, std::span<const Target> ts,
                          std::span<const double> args) {
     Compiled k;
@@ -327,6 +377,7 @@ class FrameRun {
         det_(num_det_ * words_),
         obs_(num_obs_ * words_),
         owner_(o.owner),
+        links_(o.links),
         me_(mpi::rank()),
         owned_(owner_.empty() ? 0 : owner_.size()),
         row_(owner_.empty() ? 0 : words_) {
@@ -459,6 +510,51 @@ class FrameRun {
     }
   }
 
+  // Pair i of a BELL_PAIR / LINK instruction (Compiler::compile_pair).
+  void pair(const Instruction& op, const Compiled& k, std::uint32_t i) {
+    frame::reset_factors(f_, at(k.offsets + 2 * i), 2, draws(2));
+    frame::apply_clifford(f_, at(k.arena + 2 * i), 1, 1, k.h);
+    if (distributed()) exchange_partners(comp_.arena.data() + k.arena + 2 * i, 1);
+    frame::apply_clifford(f_, at(k.arena + 2 * i), 1, 2, k.cx);
+    if (k.kind == Kind::BellPair) {
+      frame::pauli_channel(f_, at(k.arena + 2 * i), 1, 1, k.table, rec_, results_, draws(1));
+      return;
+    }
+    if (!links_ || !links_->deliveries.count(k.link_name)) {
+      throw InputError(c_.source_name, op.where.line, op.where.column,
+                       fmt::format("LINK({}) needs the link's definition (qweave sim --link {}=FILE.toml)",
+                                   k.link_name, k.link_name));
+    }
+    const LinkDeliveries& d = links_->deliveries.at(k.link_name);
+    const std::uint64_t occurrence = link_next_[k.link_name]++;
+    const std::uint64_t slots = words_ * 64;
+    if (cum_pair_.size() != 3 * slots) {
+      cum_pair_ = DeviceArray<std::uint64_t>(3 * slots);
+      cum_wait_ = DeviceArray<std::uint64_t>(3 * slots);
+    }
+    std::vector<std::uint64_t> pair_cum(3 * slots, 0), wait_cum(3 * slots, 0);
+    const bool wait = links_->waiting_decoheres() && k.num_waiting > 0;
+    for (std::uint64_t s = 0; s < links_->shots && s < slots; ++s) {
+      const double* w = d.state(s, occurrence);
+      pair_cum[3 * s] = frame::threshold32(w[1]);
+      pair_cum[3 * s + 1] = frame::threshold32(w[1] + w[2]);
+      pair_cum[3 * s + 2] = frame::threshold32(w[1] + w[2] + w[3]);
+      if (wait) {
+        const auto p = waiting_pauli(*links_, d.time(s, occurrence));
+        wait_cum[3 * s] = frame::threshold32(p[1]);
+        wait_cum[3 * s + 1] = frame::threshold32(p[1] + p[2]);
+        wait_cum[3 * s + 2] = frame::threshold32(p[1] + p[2] + p[3]);
+      }
+    }
+    copy_to_device(cum_pair_.data(), pair_cum.data(), pair_cum.size() * sizeof(std::uint64_t));
+    frame::per_shot_pauli(f_, at(k.arena + 2 * i), 1, cum_pair_.data(), draws(1));
+    const std::uint64_t wait_draws = draws(k.num_waiting);
+    if (wait) {
+      copy_to_device(cum_wait_.data(), wait_cum.data(), wait_cum.size() * sizeof(std::uint64_t));
+      frame::per_shot_pauli(f_, at(k.waiting[i]), k.num_waiting, cum_wait_.data(), wait_draws);
+    }
+  }
+
   // Whether a product's factors lie on more than one rank.
   bool spans_ranks(std::uint32_t begin, std::uint32_t end) const {
     for (std::uint32_t j = begin + 1; j < end; ++j) {
@@ -547,6 +643,9 @@ class FrameRun {
           }
         }
         return;
+      case Kind::BellPair: case Kind::Link:
+        for (std::uint32_t i = 0; i < k.count; ++i) pair(op, k, i);
+        return;
       case Kind::Detector: case Kind::Observable: {
         std::uint64_t* dst = k.kind == Kind::Detector ? det_.data() + detector_++ * words_
                                                       : obs_.data() + k.observable * words_;
@@ -571,6 +670,9 @@ class FrameRun {
   std::uint64_t num_det_, num_obs_;
   DeviceArray<std::uint64_t> det_, obs_;
   std::vector<int> owner_;
+  const CircuitLinks* links_ = nullptr;
+  std::map<std::string, std::uint64_t> link_next_;  // executions of LINK(name) so far (per shot)
+  DeviceArray<std::uint64_t> cum_pair_, cum_wait_;  // per-shot thresholds of the current LINK
   int me_ = 0;
   DeviceArray<std::uint8_t> owned_;
   DeviceArray<std::uint64_t> row_;  // scratch: a whole record row for classical control
@@ -620,6 +722,7 @@ FrameResult run_frames(const Circuit& circuit, const FrameOptions& options) {
   }
   Compiler comp;
   comp.source = circuit.source_name;
+  comp.num_qubits = circuit.num_qubits();
   comp.compile(circuit);
   // Every qubit starts in |0>, a Z eigenstate: the frame starts as x = 0, z = random (as Stim's),
   // so that measurements which do not commute with Z_q before anything touches q come out random.

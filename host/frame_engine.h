@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "host/circuit.h"
+#include "host/link_deliveries.h"
 #include "kernels/frame.h"
 
 namespace qw {
@@ -26,6 +27,9 @@ struct FrameOptions {
   // records and detector parities are XORed over ranks, and every rank ends with the whole result
   // (bit-identical to one rank's). Every rank must call run_frames with the same owners.
   std::vector<int> owner;
+  // Pairs for LINK(name) instructions, sampled for exactly these shots (links->first_shot ==
+  // first_shot, links->shots == shots; host/link_deliveries.h). nullptr: LINK is an input error.
+  const CircuitLinks* links = nullptr;
 };
 
 // The owner of each of `qubits` qubits split into `ranks` contiguous blocks of nearly equal size:

@@ -130,6 +130,8 @@ constexpr GateInfo kGates[] = {
     // Noise, not Collapse: it writes no result and a density matrix runs it exactly (reset channels,
     // then an exact Pauli channel), so the terminal-measurement analysis may treat it like noise.
     {"BELL_PAIR", GateId::BELL_PAIR, K::Noise, 2, 1, 4, 0},
+    // LINK(name) a b: its one argument is the name's index in the circuit's link_names.
+    {"LINK", GateId::LINK, K::Noise, 2, 1, 1, 0},
     {"DETECTOR", GateId::DETECTOR, K::Annotation, 0, 0, -1, kRecTargets},
     {"OBSERVABLE_INCLUDE", GateId::OBSERVABLE_INCLUDE, K::Annotation, 0, 1, 1,
      kRecTargets | kTargetsPauliProducts},

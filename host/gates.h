@@ -37,6 +37,9 @@ enum class GateId : std::uint16_t {
   I_ERROR, II_ERROR, AMPLITUDE_DAMP, PHASE_DAMP, IDLE, KRAUS1, KRAUS2,
   // qweave: Bell-pair injection (resets its two targets, then places a Bell-diagonal pair)
   BELL_PAIR,
+  // qweave: a pair delivered by a named link, sampled per shot (argument: index into the containing
+  // Circuit's link_names; written LINK(name) a b)
+  LINK,
   // Stim: annotations and control flow
   DETECTOR, OBSERVABLE_INCLUDE, QUBIT_COORDS, SHIFT_COORDS, TICK, REPEAT,
   COUNT_

@@ -145,12 +145,19 @@ class StimParser {
     std::vector<std::size_t> arg_columns;  // index of each argument in the line, for messages
     std::size_t args_column = name_begin;
     bool has_parens = false;
+    std::string link_name;
     {
       const std::size_t j = skip_space(line, i);
       if (j < line.size() && line[j] == '(') {
         has_parens = true;
         args_column = j;
-        i = parse_args(line, j, args, arg_columns);
+        if (is_macro(name, "LINK")) {
+          i = parse_link_name(line, j, link_name);
+          args.push_back(0);  // replaced by the name's index below
+          arg_columns.push_back(j + 1);
+        } else {
+          i = parse_args(line, j, args, arg_columns);
+        }
       }
     }
 
@@ -178,6 +185,7 @@ class StimParser {
     for (const auto& t : tokens) targets.push_back(t.target);
 
     Frame& frame = stack_.back();
+    if (info->id == GateId::LINK) args[0] = frame.body.link_index(link_name);
     frame.body.append(info->id, args, targets, where);
     const auto& ops = frame.body.instructions();
     frame.results_inside = saturating_add(frame.results_inside, results_of(frame.body, ops.back()));
@@ -224,6 +232,26 @@ class StimParser {
         frame.results_inside = saturating_add(frame.results_inside, results_of(frame.body, ops[k]));
       }
     }
+  }
+
+  // Parses LINK's "( name )" starting at the '(': a name of letters, digits, '_', '-' and '.',
+  // starting with a letter or '_'; returns the index after the ')'.
+  std::size_t parse_link_name(std::string_view line, std::size_t open, std::string& out) {
+    std::size_t i = skip_space(line, open + 1);
+    const std::size_t begin = i;
+    auto name_char = [](char c) {
+      return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+             c == '.';
+    };
+    while (i < line.size() && name_char(line[i])) ++i;
+    out.assign(line.substr(begin, i - begin));
+    if (out.empty() || (out[0] >= '0' && out[0] <= '9') || out[0] == '-' || out[0] == '.') {
+      fail_at(begin, "LINK takes the name of a link, e.g. LINK(ab) 0 1, got " +
+                         quoted(line.substr(begin, std::max<std::size_t>(1, i - begin))));
+    }
+    i = skip_space(line, i);
+    if (i >= line.size() || line[i] != ')') fail_at(open, "missing ')' after the link name");
+    return i + 1;
   }
 
   // Parses "( a, b, ... )" starting at the '('; returns the index after the ')'.

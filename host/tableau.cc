@@ -299,7 +299,7 @@ class Reference {
     switch (info.kind) {
       case GateKind::Annotation: case GateKind::Block: return;
       case GateKind::Noise:
-        if (op.gate == GateId::BELL_PAIR) {
+        if (op.gate == GateId::BELL_PAIR || op.gate == GateId::LINK) {
           // Noiseless: |Phi+> on each pair.
           const CliffordAction& h = action(op, GateId::H, {});
           const CliffordAction& cx = action(op, GateId::CX, {});

@@ -335,6 +335,35 @@ struct CorrelatedKernel {
   }
 };
 
+struct PerShotPauliKernel {
+  Frames f;
+  const std::uint32_t* qubits;
+  std::uint32_t count;
+  const std::uint64_t* cum;
+  std::uint64_t draw_base;
+  QW_HD void operator()(index_t w) const {
+    for (std::uint32_t i = 0; i < count; ++i) {
+      if (!owns(f, qubits[i])) continue;
+      const std::uint64_t draw = draw_base + kDrawsPerTarget * i;
+      std::uint64_t x = 0, z = 0;
+      for (unsigned k = 0; k < 16; ++k) {
+        const auto r = philox_block(f.seed, f.first_word + w, draw + k);
+        for (unsigned j = 0; j < 4; ++j) {
+          const std::uint64_t* c = cum + 3 * (w * 64 + 4 * k + j);
+          const std::uint64_t u = r.v[j];
+          const std::uint64_t bit = std::uint64_t{1} << (4 * k + j);
+          if (u < c[0]) x |= bit;                      // X
+          else if (u < c[1]) { x |= bit; z |= bit; }   // Y
+          else if (u < c[2]) z |= bit;                 // Z
+        }
+      }
+      const index_t a = qubits[i] * f.words + w;
+      f.x[a] ^= x;
+      f.z[a] ^= z;
+    }
+  }
+};
+
 struct ControlledPauliKernel {
   Frames f;
   Record rec;
@@ -488,6 +517,11 @@ void correlated_error(Frames f, const std::uint32_t* factors, std::uint32_t coun
                       const Bernoulli& fire, bool else_branch, std::uint64_t* fired,
                       std::uint64_t draw_base) {
   for_each_index(f.words, CorrelatedKernel{f, factors, count, fire, else_branch, fired, draw_base});
+}
+
+void per_shot_pauli(Frames f, const std::uint32_t* qubits, std::uint32_t count, const std::uint64_t* cum,
+                    std::uint64_t draw_base) {
+  for_each_index(f.words, PerShotPauliKernel{f, qubits, count, cum, draw_base});
 }
 
 void controlled_pauli(Frames f, Record rec, std::uint64_t slot, std::uint32_t qubit, bool x, bool z) {

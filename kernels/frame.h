@@ -133,6 +133,15 @@ void correlated_error(Frames f, const std::uint32_t* factors, std::uint32_t coun
                       const Bernoulli& fire, bool else_branch, std::uint64_t* fired,
                       std::uint64_t draw_base);
 
+// Pauli channels whose probabilities differ from shot to shot (LINK: the delivered pair's state and
+// the waiting qubits' decoherence depend on the shot's delivery time). cum[3 * s + c], s the shot
+// index within this run (words * 64 entries, zero past the last shot), holds the 2^32-scaled
+// cumulative thresholds of X, X+Y, X+Y+Z; every target draws one 32-bit uniform per shot (lane
+// s % 4 of block (s % 64) / 4 of its draws, as the large-p channels) and takes the first Pauli
+// whose threshold it is below.
+void per_shot_pauli(Frames f, const std::uint32_t* qubits, std::uint32_t count, const std::uint64_t* cum,
+                    std::uint64_t draw_base);
+
 // Classically controlled Pauli: XORs (x, z) into qubit's frame where record row `slot` is 1.
 void controlled_pauli(Frames f, Record rec, std::uint64_t slot, std::uint32_t qubit, bool x, bool z);
 

@@ -14,6 +14,7 @@
 #include "host/diagnostics.h"
 #include "host/errors.h"
 #include "host/frame_engine.h"
+#include "host/link_deliveries.h"
 #include "host/parse.h"
 #include "host/result_file.h"
 #include "host/dense_engine.h"
@@ -64,6 +65,10 @@ void add_sim(CLI::App& app, SimArgs& a) {
   cmd->add_flag("--measurements", a.frame_measurements,
                  "--engine frame: also write the raw measurement records (/measurements: a tableau "
                  "reference sample XOR each shot's flips)");
+  cmd->add_option("--link", a.links,
+                  "NAME=FILE.toml: LINK(NAME) in the circuit takes its pairs from this link experiment "
+                  "(kind = \"link\"), one episode per shot and use; qubits that wait decohere with --t1/--t2 "
+                  "(docs/physics.md, \"Pairs in circuits\")");
   cmd->add_option("--format-out", a.format_out,
                   "--engine frame: hdf5 (the result file), or Stim's shot formats 01 (one line of 0/1 per "
                   "shot) or b8 (bit-packed bytes per shot): detection events, then the observables unless "
@@ -152,6 +157,28 @@ void print_histogram(const DenseResult& r, std::uint64_t shots) {
     fmt::print("    {}  {:>10}  {:6.2f}%\n", v[i].first, v[i].second, 100.0 * v[i].second / shots);
   }
   if (v.size() > 8) fmt::print("    ... {} more\n", v.size() - 8);
+}
+
+bool circuit_uses_links(const Circuit& c) {
+  for (const Instruction& op : c.instructions()) {
+    if (op.gate == GateId::LINK) return true;
+    if (op.gate == GateId::REPEAT && circuit_uses_links(c.block(op))) return true;
+  }
+  return false;
+}
+
+// The --link definitions and the waiting qubits' memory (--t1/--t2); checks that every LINK name
+// is defined (InputError at the LINK otherwise).
+CircuitLinks circuit_links(const SimArgs& a, const Circuit& c) {
+  CircuitLinks links;
+  for (const auto& spec : a.links) add_link_definition(links, spec);
+  if (a.t1_s > 0) links.t1_s = a.t1_s;
+  if (a.t2_s > 0) links.t2_s = a.t2_s;
+  if (links.t2_s > 2 * links.t1_s) {
+    throw InputError(fmt::format("--t2 {} s exceeds 2 T1 = {} s", links.t2_s, 2 * links.t1_s));
+  }
+  link_uses(c, links);
+  return links;
 }
 
 // Stim's shot formats (01: '0'/'1' per bit and a newline per shot; b8: ceil(bits/8) bytes per shot,
@@ -247,6 +274,12 @@ int run_frame_sim(const SimArgs& a, const Circuit& circuit, const std::string& o
                  mpi::size() == 1 ? "" : "s", 16);
     }
     return kExitOk;
+  }
+  CircuitLinks links;
+  if (!a.links.empty() || circuit_uses_links(circuit)) {
+    links = circuit_links(a, circuit);
+    sample_link_deliveries(links, circuit, a.seed, fo.first_shot, fo.shots);
+    fo.links = &links;
   }
   const FrameResult r = run_frames(circuit, fo);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -389,6 +422,13 @@ int run_sim(const SimArgs& a) {
   opt.shots = mine.count;
   opt.first_shot = mine.first;
   opt.seed = a.seed;
+  CircuitLinks links;
+  if (!a.links.empty() || circuit_uses_links(circuit)) {
+    if (shard) throw InputError("LINK(name) is not available on a sharded state yet (ranks split the shots instead)");
+    links = circuit_links(a, circuit);
+    sample_link_deliveries(links, circuit, a.seed, opt.first_shot, opt.shots);
+    opt.links = &links;
+  }
   opt.keep_state = a.save_state || !reports.empty();
   const bool tty = isatty(STDERR_FILENO);
   auto last = std::chrono::steady_clock::now();

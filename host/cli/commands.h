@@ -25,6 +25,7 @@ struct SimArgs {
   bool shard = false;
   bool dry_run = false;
   bool frame_measurements = false;  // --engine frame: also write /measurements
+  std::vector<std::string> links;   // --link NAME=FILE.toml: the links LINK(NAME) draws pairs from
   std::string format_out = "hdf5";  // --engine frame: "hdf5" | "01" | "b8" (Stim's shot formats)
   std::string obs_out;              // with 01/b8: observables to this file instead of appended
   std::string split = "shots";      // under MPI, --engine frame: "shots" | "modules" (one module per rank)
