@@ -4,7 +4,7 @@
 usage: python3 validation/gen_vs_stim.py [QWEAVE_BINARY]   (default: build/qweave in the repository)
 
 For monolithic, split and GHZ-distributed surface and repetition code memories (both bases; SD6 noise,
-interface noise, Bell-pair fidelities and one platform preset):
+interface noise, Bell-pair fidelities, platform presets and a link experiment):
 
 * Stim parses the text; numbers of qubits, detectors and observables as expected.
 * Signs: the noiseless circuit is run in Stim's TableauSimulator (random outcomes drawn by Stim) five
@@ -70,6 +70,8 @@ CASES = [
     ("repetition", 3, 3, "Z", ["--p", "0.005", "--partition", "distributed", "--bell-fidelity", "0.95"]),
     ("surface", 3, 3, "Z", ["--platform", "superconducting", "--modules", "2", "--link-wait", "2e-5",
                             "--bell-fidelity", "0.98"]),
+    ("surface", 3, 2, "X", ["--platform", "trapped_ion", "--modules", "2",
+                            "--link", os.path.join(REPO, "examples", "links", "ions_main2025.toml")]),
 ]
 
 
@@ -201,7 +203,7 @@ def main(binary):
     failures = []
     with tempfile.TemporaryDirectory() as tmp:
         for code, d, rounds, basis, extra in CASES:
-            label = f"{code} d={d} r={rounds} {basis} {' '.join(extra)}"
+            label = f"{code} d={d} r={rounds} {basis} {' '.join(os.path.basename(x) for x in extra)}"
             args = [binary, "gen", code, "--distance", str(d), "--rounds", str(rounds), "--basis", basis] + extra
             text = subprocess.run(args, check=True, capture_output=True, text=True).stdout
             circuit = stim.Circuit(text)
