@@ -688,9 +688,10 @@ std::optional<frame::Gf2Map> clifford_frame_action(GateId id, std::span<const do
   if (!action) return std::nullopt;
   frame::Gf2Map m{};
   // Generator i in bit order (x0, z0, x1, z1); its image U P U^dag (sign dropped) as column i.
-  for (unsigned i = 0; i < 2 * action->group; ++i) {
+  const unsigned bits = std::min(2u * action->group, 4u);  // rows has 4 entries (group <= 2)
+  for (unsigned i = 0; i < bits; ++i) {
     const unsigned q = action->image[1u << i];
-    for (unsigned j = 0; j < 2 * action->group; ++j) {
+    for (unsigned j = 0; j < bits; ++j) {
       if ((q >> j) & 1) m.rows[j] |= static_cast<std::uint8_t>(1u << i);
     }
   }
