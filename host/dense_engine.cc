@@ -273,6 +273,18 @@ std::vector<Mat2d> kraus_of(GateId g, std::span<const double> a, const DenseOpti
   return idle_kraus(a[0], o.t1_s, o.t2_s);
 }
 
+// The fusion options of a dense run (host/fusion.h): a density matrix's block acts on 2k bits.
+FusionOptions fusion_options(const DenseOptions& o, Rep rep, bool skip_collapse) {
+  FusionOptions fo;
+  fo.skip_collapse = skip_collapse;
+  const bool dm = rep == Rep::DensityMatrix;
+  fo.max_dense_qubits = o.fusion_max_qubits ? o.fusion_max_qubits : (dm ? 2u : 5u);
+  const unsigned bits_per_qubit = dm ? 2u : 1u;
+  fo.max_dense_qubits = std::min(fo.max_dense_qubits, fused::kMaxDenseQubits / bits_per_qubit);
+  fo.max_diagonal_qubits = std::min(fo.max_diagonal_qubits, fused::kMaxDiagonalQubits / bits_per_qubit);
+  return fo;
+}
+
 // ---- the batched executor --------------------------------------------------------------------
 
 class Executor {
@@ -858,15 +870,8 @@ class Executor {
     if (slot) return *slot;
     slot = std::make_unique<FusionPlan>();
     FusionPlan& p = *slot;
-    FusionOptions fo;
-    fo.skip_collapse = skip_collapse;
     const bool dm = rep_ == Rep::DensityMatrix;
-    fo.max_dense_qubits = o_.fusion_max_qubits ? o_.fusion_max_qubits : (dm ? 2u : 5u);
-    // A density matrix's block acts on 2k bits (ket and bra).
-    const unsigned bits_per_qubit = dm ? 2u : 1u;
-    fo.max_dense_qubits = std::min(fo.max_dense_qubits, fused::kMaxDenseQubits / bits_per_qubit);
-    fo.max_diagonal_qubits = std::min(fo.max_diagonal_qubits, fused::kMaxDiagonalQubits / bits_per_qubit);
-    p.runs = fuse_block(c, fo);
+    p.runs = fuse_block(c, fusion_options(o_, rep_, skip_collapse));
     std::vector<real> host;
     for (std::size_t r = 0; r < p.runs.size(); ++r) {
       p.run_at[p.runs[r].begin] = r;
@@ -1789,6 +1794,37 @@ std::string dense_plan(const Circuit& circuit, const DenseOptions& opt) {
   }
   out += sampled ? "  shots: all measurements terminal: one run, every shot sampled from the final state\n"
                  : "  shots: run one by one (mid-circuit measurement, feedback or noise), in batches\n";
+  if (!opt.fusion || opt.shard) {
+    out += opt.shard ? "  fusion: none (not on a sharded state yet)\n" : "  fusion: off (--no-fusion)\n";
+    return out;
+  }
+  // Gate applications fused, and the passes that replace them (REPEAT bodies times their count).
+  const FusionOptions fo = fusion_options(opt, rep, sampled);
+  std::uint64_t gates = 0, passes = 0, diagonal = 0, single = 0;
+  std::vector<std::uint64_t> dense(fused::kMaxDenseQubits + 1, 0);
+  std::function<void(const Circuit&, std::uint64_t)> visit = [&](const Circuit& c, std::uint64_t times) {
+    for (const auto& op : c.instructions()) {
+      if (op.gate == GateId::REPEAT) visit(c.block(op), times * op.repeat_count);
+    }
+    for (const FusedRun& r : fuse_block(c, fo)) {
+      for (const FusedStep& st : r.steps) {
+        gates += st.gates * times;
+        passes += times;
+        if (st.kind == FusedStep::Kind::Gate) single += times;
+        if (st.kind == FusedStep::Kind::Diagonal) diagonal += times;
+        if (st.kind == FusedStep::Kind::Dense) dense[st.qubits.size()] += times;
+      }
+    }
+  };
+  visit(circuit, 1);
+  std::string sizes;
+  for (std::size_t k = 2; k < dense.size(); ++k) {
+    if (dense[k]) sizes += fmt::format("{}{} of {} qubits", sizes.empty() ? "" : ", ", dense[k], k);
+  }
+  out += fmt::format("  fusion: {} gate applications in fused runs become {} passes: {} dense blocks ({}), "
+                     "{} diagonal, {} gates on their own (largest dense block {} qubits{})\n", gates, passes,
+                     passes - diagonal - single, sizes.empty() ? "none" : sizes, diagonal, single,
+                     fo.max_dense_qubits, dm ? ", as U (x) U* on ket and bra bits" : "");
   return out;
 }
 

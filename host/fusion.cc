@@ -89,28 +89,42 @@ FusedStep finish(const Block& b, const std::vector<Item>& items) {
     return s;
   }
   const std::size_t D = std::size_t{1} << b.qubits.size();
-  std::vector<cd> M(D * D, 0.0);
-  for (std::size_t i = 0; i < D; ++i) M[i * D + i] = 1.0;
-  for (const std::size_t i : b.items) left_multiply(M, b.qubits, items[i]);
   s.qubits = b.qubits;
   s.gates = static_cast<std::uint32_t>(b.items.size());
   if (b.diagonal) {
+    // The product of diagonals, entry by entry (in gate order, as the dense product would).
     s.kind = FusedStep::Kind::Diagonal;
-    s.matrix.resize(D);
-    for (std::size_t i = 0; i < D; ++i) s.matrix[i] = M[i * D + i];
-  } else {
-    s.kind = FusedStep::Kind::Dense;
-    s.matrix = std::move(M);
+    s.matrix.assign(D, 1.0);
+    for (const std::size_t i : b.items) {
+      const Item& it = items[i];
+      const std::size_t dg = std::size_t{1} << it.qubits.size();
+      std::vector<unsigned> pos;
+      for (const std::uint32_t q : it.qubits) {
+        pos.push_back(static_cast<unsigned>(std::find(b.qubits.begin(), b.qubits.end(), q) - b.qubits.begin()));
+      }
+      for (std::size_t t = 0; t < D; ++t) {
+        std::size_t sub = 0;
+        for (std::size_t j = 0; j < pos.size(); ++j) sub |= ((t >> pos[j]) & 1u) << j;
+        s.matrix[t] = it.matrix[sub * dg + sub] * s.matrix[t];
+      }
+    }
+    return s;
   }
+  std::vector<cd> M(D * D, 0.0);
+  for (std::size_t i = 0; i < D; ++i) M[i * D + i] = 1.0;
+  for (const std::size_t i : b.items) left_multiply(M, b.qubits, items[i]);
+  s.kind = FusedStep::Kind::Dense;
+  s.matrix = std::move(M);
   return s;
 }
 
 // Greedy fusion of one run's gates (Aer's and qsim's fusers work alike; written afresh here). Every
-// qubit remembers the last block that acts on it (its frontier). A block is open while it is the
-// frontier of all its qubits: nothing after it touches them, so later gates may join it, and open
-// blocks may merge (they act on disjoint qubits, so their order does not matter). A gate joins the
-// union of its qubits' frontier blocks when all are open, the union fits, and the cost model says
-// the merged pass is no dearer than the passes it replaces; otherwise it starts a block.
+// qubit remembers the last block that acts on it (its frontier). A gate may always join T, the
+// latest of its qubits' frontier blocks: every block after T touches none of the gate's qubits (or
+// it would be a frontier), so the gate commutes past them to T's place. Another frontier block may
+// join too when it is open (the frontier of all its qubits: nothing after it touches them). The gate
+// takes the larger merge whose block fits and that the cost model says is no dearer than the passes
+// it replaces; otherwise it starts a block.
 std::vector<FusedStep> fuse_items(const std::vector<Item>& items, const FusionOptions& o) {
   std::vector<Block> blocks;
   std::unordered_map<std::uint32_t, std::size_t> frontier;
@@ -120,6 +134,32 @@ std::vector<FusedStep> fuse_items(const std::vector<Item>& items, const FusionOp
     }
     return true;
   };
+  // Whether the gate joins the blocks `members` (the first is the target), and at what gain.
+  struct Choice {
+    std::vector<std::size_t> members;
+    std::vector<std::uint32_t> qubits;
+    bool diagonal = false;
+    double saving = -1;  // passes saved; < 0: not allowed
+  };
+  auto consider = [&](const Item& it, std::vector<std::size_t> members) {
+    Choice ch;
+    ch.qubits.assign(it.qubits.begin(), it.qubits.end());
+    ch.diagonal = it.diagonal;
+    double parts = 1.0;  // the gate on its own
+    for (const std::size_t b : members) {
+      ch.qubits.insert(ch.qubits.end(), blocks[b].qubits.begin(), blocks[b].qubits.end());
+      ch.diagonal = ch.diagonal && blocks[b].diagonal;
+      parts += block_cost(blocks[b], o);
+    }
+    std::sort(ch.qubits.begin(), ch.qubits.end());
+    ch.qubits.erase(std::unique(ch.qubits.begin(), ch.qubits.end()), ch.qubits.end());
+    const unsigned k = static_cast<unsigned>(ch.qubits.size());
+    const bool fits = ch.diagonal ? k <= std::max(o.max_diagonal_qubits, o.max_dense_qubits) : k <= o.max_dense_qubits;
+    const double merged = ch.diagonal ? 1.0 : fused_dense_cost(k);
+    if (fits && merged <= parts + 1e-9) ch.saving = parts - merged;
+    ch.members = std::move(members);
+    return ch;
+  };
   for (std::size_t i = 0; i < items.size(); ++i) {
     const Item& it = items[i];
     std::vector<std::size_t> S;
@@ -127,41 +167,36 @@ std::vector<FusedStep> fuse_items(const std::vector<Item>& items, const FusionOp
       auto f = frontier.find(q);
       if (f != frontier.end() && std::find(S.begin(), S.end(), f->second) == S.end()) S.push_back(f->second);
     }
-    bool merge = !S.empty();
-    std::vector<std::uint32_t> U(it.qubits.begin(), it.qubits.end());
-    bool diag = it.diagonal;
-    double parts = 1.0;  // the gate on its own
-    for (const std::size_t b : S) {
-      if (!is_open(b)) merge = false;
-      U.insert(U.end(), blocks[b].qubits.begin(), blocks[b].qubits.end());
-      diag = diag && blocks[b].diagonal;
-      parts += block_cost(blocks[b], o);
-    }
-    std::sort(U.begin(), U.end());
-    U.erase(std::unique(U.begin(), U.end()), U.end());
-    const unsigned k = static_cast<unsigned>(U.size());
-    const bool fits = diag ? k <= std::max(o.max_diagonal_qubits, o.max_dense_qubits) : k <= o.max_dense_qubits;
-    if (merge && fits && o.max_dense_qubits >= 2) {
-      const double merged = diag ? 1.0 : fused_dense_cost(k);
-      merge = merged <= parts + 1e-9;
-    } else {
-      merge = false;
-    }
-    if (merge) {
+    Choice best;
+    if (!S.empty() && o.max_dense_qubits >= 2) {
       const std::size_t target = *std::max_element(S.begin(), S.end());
-      Block& t = blocks[target];
+      std::vector<std::size_t> all{target};
       for (const std::size_t b : S) {
-        if (b == target) continue;
-        // Earlier open blocks join the latest one (disjoint qubits: their order is free).
+        if (b != target && is_open(b)) all.push_back(b);
+      }
+      best = consider(it, all);
+      if (all.size() > 1) {
+        Choice alone = consider(it, {target});
+        if (alone.saving > best.saving) best = std::move(alone);
+      }
+    }
+    if (best.saving >= 0) {
+      const std::size_t target = best.members[0];
+      Block& t = blocks[target];
+      for (std::size_t m = 1; m < best.members.size(); ++m) {
+        // An open block joins the later target: nothing after it touches its qubits, and the two
+        // share none, so their gates' order is free.
+        const std::size_t b = best.members[m];
         std::vector<std::size_t> joined = blocks[b].items;
         joined.insert(joined.end(), t.items.begin(), t.items.end());
         t.items.swap(joined);
         blocks[b].alive = false;
+        for (const std::uint32_t q : blocks[b].qubits) frontier[q] = target;
       }
       t.items.push_back(i);
-      t.qubits = U;
-      t.diagonal = diag;
-      for (const std::uint32_t q : U) frontier[q] = target;
+      t.qubits = best.qubits;
+      t.diagonal = best.diagonal;
+      for (const std::uint32_t q : it.qubits) frontier[q] = target;
     } else {
       Block b;
       b.qubits = it.qubits;
@@ -183,7 +218,9 @@ std::vector<FusedStep> fuse_items(const std::vector<Item>& items, const FusionOp
 
 double fused_dense_cost(unsigned k) {
   // Passes of a one-qubit gate (the memory-bound pass) that a dense k-qubit block costs.
-  static const double kCost[] = {1.0, 1.0, 1.0, 1.3, 1.4, 2.0, 4.0};
+  // qweave_bench at 24 qubits, 2 threads, AVX-512 (bench/NOTES.md): a one-qubit gate ~31 ms, fused
+  // dense blocks k = 3: ~45 ms, k = 4: ~50 ms, k = 5: ~85 ms; k = 6 about twice k = 5.
+  static const double kCost[] = {1.0, 1.0, 1.1, 1.4, 1.7, 2.8, 6.0};
   return k < std::size(kCost) ? kCost[k] : 1e9;
 }
 

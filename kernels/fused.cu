@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <stdexcept>
+#include <vector>
 
 #include "kernels/launch.h"
 
@@ -139,21 +140,23 @@ void apply_diagonal(cplx* a, index_t n, unsigned k, const unsigned* qubits, cons
   f.k = k;
   for (unsigned j = 0; j < k; ++j) f.q[j] = qubits[j];
   f.d = diag;
+  f.low = nullptr;
 #if defined(__CUDACC__)
   for_each_index(n, DiagonalEntry{f});
 #else
-  if (fused_cpu_has_avx512()) {
-    if (n < kSerialBelow) {
-      diagonal_range_avx512(f, 0, n);
-      return;
-    }
-    const index_t per_chunk = index_t{1} << 12;
-    const index_t chunks = (n + per_chunk - 1) / per_chunk;
-#pragma omp parallel for schedule(static)
-    for (index_t ch = 0; ch < chunks; ++ch) diagonal_range_avx512(f, ch * per_chunk, std::min(n, (ch + 1) * per_chunk));
+  // The targets' bits among the low kLowBits bits of an index, once per call.
+  std::vector<unsigned> low(index_t{1} << fused::kLowBits);
+  for (index_t i = 0; i < low.size(); ++i) low[i] = fused::diagonal_index<>(f, i);
+  f.low = low.data();
+  auto range = fused_cpu_has_avx512() ? diagonal_range_avx512 : fused::diagonal_range<>;
+  const index_t per_chunk = index_t{1} << fused::kLowBits;
+  const index_t chunks = (n + per_chunk - 1) / per_chunk;
+  if (n < kSerialBelow) {
+    for (index_t ch = 0; ch < chunks; ++ch) range(f, ch * per_chunk, std::min(n, (ch + 1) * per_chunk));
     return;
   }
-  for_each_index(n, DiagonalEntry{f});
+#pragma omp parallel for schedule(static)
+  for (index_t ch = 0; ch < chunks; ++ch) range(f, ch * per_chunk, std::min(n, (ch + 1) * per_chunk));
 #endif
 }
 

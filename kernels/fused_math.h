@@ -85,18 +85,35 @@ struct DiagonalArgs {
   unsigned k;
   unsigned q[kMaxDiagonalQubits];
   const cplx* d;
+  // cpu: t of the low kLowBits bits of an index (2^kLowBits entries), so that a chunk of 2^kLowBits
+  // aligned amplitudes needs one table lookup each; nullptr on the GPU.
+  const unsigned* low;
 };
+inline constexpr unsigned kLowBits = 12;
 
 template <class Tag = void>
-QW_HD inline void diagonal_entry(const DiagonalArgs& f, index_t i) {
+QW_HD inline unsigned diagonal_index(const DiagonalArgs& f, index_t i) {
   unsigned t = 0;
   for (unsigned j = 0; j < f.k; ++j) t |= static_cast<unsigned>((i >> f.q[j]) & 1u) << j;
-  f.a[i] = f.d[t] * f.a[i];
+  return t;
 }
 
 template <class Tag = void>
+QW_HD inline void diagonal_entry(const DiagonalArgs& f, index_t i) {
+  const unsigned t = diagonal_index<Tag>(f, i);
+  f.a[i] = f.d[t] * f.a[i];
+}
+
+// [i0, i1) inside one aligned chunk of 2^kLowBits (or the whole of a smaller state): the same
+// product d[t] a[i] as diagonal_entry, t from the high bits once and the table for the low bits.
+template <class Tag = void>
 inline void diagonal_range(const DiagonalArgs& f, index_t i0, index_t i1) {
-  for (index_t i = i0; i < i1; ++i) diagonal_entry<Tag>(f, i);
+  constexpr index_t mask = (index_t{1} << kLowBits) - 1;
+  const unsigned high = diagonal_index<Tag>(f, i0 & ~mask);
+  for (index_t i = i0; i < i1; ++i) {
+    const unsigned t = high | f.low[i & mask];
+    f.a[i] = f.d[t] * f.a[i];
+  }
 }
 
 }  // namespace qw::fused

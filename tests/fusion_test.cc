@@ -180,6 +180,55 @@ TEST(Fusion, DensityMatrixMatchesUnfused) {
   }
 }
 
+// Mostly diagonal gates with a few mixing ones: diagonal blocks, dense blocks joining closed blocks
+// of other qubits, and the switch between them.
+TEST(Fusion, DiagonalHeavyCircuitsMatchUnfused) {
+  for (std::uint64_t seed = 1; seed <= 8; ++seed) {
+    std::mt19937_64 rng(seed);
+    const unsigned n = 9;
+    std::string text;
+    for (int i = 0; i < 150; ++i) {
+      const unsigned a = static_cast<unsigned>(rng() % n), b = static_cast<unsigned>((a + 1 + rng() % (n - 1)) % n);
+      const int pick = static_cast<int>(rng() % 10);
+      const std::string qa = std::to_string(a), qb = std::to_string(b);
+      if (pick < 3) text += "CZ " + qa + " " + qb + "\n";
+      else if (pick < 5) text += "T " + qa + "\n";
+      else if (pick < 7) text += "CPHASE(" + std::to_string(0.1 * (i % 7)) + ") " + qa + " " + qb + "\n";
+      else if (pick < 8) text += "H " + qa + "\n";
+      else if (pick < 9) text += "SQRT_X " + qa + "\n";
+      else text += "CX " + qa + " " + qb + "\n";
+    }
+    const Circuit c = parse_stim(text);
+    for (unsigned k : {2u, 3u, 5u}) {
+      const auto a = run(c, false), b = run(c, true, 1, k);
+      EXPECT_LT(qw::testing::max_abs_diff(to_ref(a.state), to_ref(b.state)), kTol) << seed << " " << k;
+    }
+  }
+}
+
+// A QFT: each H and the controlled phases onto its qubit become a dense block of up to 5 qubits and
+// a diagonal for the rest, not a pass per gate.
+TEST(Fusion, QftFusesThePhaseLadders) {
+  const unsigned n = 14;
+  std::string text;
+  std::size_t gates = 0;
+  for (int j = n - 1; j >= 0; --j) {
+    text += "H " + std::to_string(j) + "\n";
+    ++gates;
+    for (int k = j - 1; k >= 0; --k) {
+      text += "CPHASE(" + std::to_string(M_PI / std::pow(2.0, j - k)) + ") " + std::to_string(k) + " " + std::to_string(j) + "\n";
+      ++gates;
+    }
+  }
+  const Circuit c = parse_stim(text);
+  const auto runs = fuse_block(c, FusionOptions{});
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_LE(runs[0].steps.size(), 3u * n);
+  EXPECT_GT(gates, 4u * runs[0].steps.size());
+  const auto a = run(c, false), b = run(c, true);
+  EXPECT_LT(qw::testing::max_abs_diff(to_ref(a.state), to_ref(b.state)), kTol);
+}
+
 // The plans' shapes on small circuits.
 TEST(Fusion, PlanMergesNeighboursAndKeepsLoneGates) {
   const Circuit c = parse_stim("H 0\nCX 0 1\nH 1\nX 5\nM 0\nH 0\nCZ 0 1\nT 1\nCZ 1 2\n");
