@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <fmt/format.h>
 #include <fstream>
 #include <limits>
@@ -42,6 +43,7 @@ constexpr Key kKeys[] = {
     {"noise", "p", Type::Number, "memory: SD6 circuit noise strength"},
     {"noise", "platform", Type::String, "memory: platform preset or TOML file; its gate errors and T1/T2 replace p"},
     {"modules", "link_wait_s", Type::Number, "memory: seconds per round that qubits wait for links (needs a platform)"},
+    {"modules", "link", Type::String, "memory: a link experiment file whose pairs give bell_fidelity and link_wait_s"},
     {"modules", "count", Type::Integer, "memory: modules the code is spread over"},
     {"modules", "partition", Type::String, "memory: \"split\" or \"distributed\""},
     {"modules", "interface_error", Type::Number, "memory, split: DEPOLARIZE2 on every cross-module CNOT"},
@@ -270,6 +272,22 @@ MemoryExperiment parse_memory(const Reader& r) {
   }
   if (s.link_wait_s > 0 && s.platform.empty()) {
     r.bad("modules", "link_wait_s", "needs noise.platform (its T1/T2 give the idle noise); without one give interface_idle");
+  }
+  s.link = r.string("modules", "link", "");
+  if (!s.link.empty()) {
+    // Relative to the experiment file's folder, like an include.
+    std::filesystem::path link(s.link);
+    if (link.is_relative()) {
+      const std::filesystem::path near = std::filesystem::path(r.file).parent_path() / link;
+      std::error_code ec;
+      if (std::filesystem::exists(near, ec)) s.link = near.string();
+    }
+    std::error_code ec;
+    if (!std::filesystem::exists(s.link, ec)) {
+      r.bad("modules", "link", fmt::format("= \"{}\": no such file (a link experiment, e.g. examples/links/*.toml; "
+                                           "relative to the experiment file)", r.string("modules", "link", "")));
+    }
+    if (s.platform.empty()) r.bad("modules", "link", "needs noise.platform (its T1/T2 give the idle noise while waiting)");
   }
   const std::int64_t pr = r.integer("modules", "purification_rounds", 0);
   if (pr < 0 || pr > 16) r.bad("modules", "purification_rounds", fmt::format("= {} must be in [0, 16]", pr));

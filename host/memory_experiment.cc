@@ -178,6 +178,7 @@ void write_point(ResultFile& file, std::size_t index, const SweepPoint& p, const
   file.write_group_attribute(g, "purification_rounds", static_cast<std::uint64_t>(e.spec.purification_rounds));
   file.write_group_attribute(g, "link_wait_s", e.spec.link_wait_s);
   file.write_group_attribute(g, "platform", e.spec.platform);
+  file.write_group_attribute(g, "link", e.spec.link);
   file.write_group_attribute(g, "decoder", e.decoder);
   file.write_group_attribute(g, "seed", e.seed);
   for (const auto& c : kCounts) file.write_group_attribute(g, c.name, r.*c.value);
@@ -283,10 +284,10 @@ std::string memory_settings(const MemoryExperiment& e) {
   const auto& s = e.spec;
   return fmt::format("code={} distance={} rounds={} basis={} p={} platform={} modules={} partition={} "
                      "interface_error={} interface_idle={} bell_fidelity={} purification_rounds={} link_wait_s={} "
-                     "decoder={} shots={} seed={}",
+                     "link={} decoder={} shots={} seed={}",
                      s.code, s.distance, s.rounds, s.basis, s.p, s.platform.empty() ? "none" : s.platform, s.modules,
                      s.partition, s.interface_error, s.interface_idle, s.bell_fidelity, s.purification_rounds,
-                     s.link_wait_s, e.decoder, e.shots, e.seed);
+                     s.link_wait_s, s.link.empty() ? "none" : s.link, e.decoder, e.shots, e.seed);
 }
 
 MemoryPointResult run_memory_point(const MemoryExperiment& e) {

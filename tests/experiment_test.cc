@@ -284,7 +284,7 @@ TEST(LinkExperiment, DocsListEveryKey) {
                         "bright_state_alpha", "fibre_index", "attempt_time_s", "segments", "protocol", "purification",
                         "purification_rounds", "t1_s", "t2_s", "cutoff_s", "two_qubit_depolarising", "readout_error",
                         "shots", "type", "distance", "rounds", "basis", "p", "count", "partition", "interface_error",
-                        "interface_idle", "bell_fidelity", "threads", "platform", "link_wait_s"}) {
+                        "interface_idle", "bell_fidelity", "threads", "platform", "link_wait_s", "link"}) {
     EXPECT_NE(doc.find(std::string("`") + k + "`"), std::string::npos) << k;
   }
 }

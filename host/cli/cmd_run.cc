@@ -8,6 +8,7 @@
 #include "host/cli/commands.h"
 #include "host/errors.h"
 #include "host/experiment.h"
+#include "host/generators.h"
 #include "host/result_file.h"
 #include "kernels/config.h"
 #include "kernels/memory.h"
@@ -36,9 +37,15 @@ int run_memory(const RunArgs& a, const Experiment& ex) {
   const auto& s = ex.memory.spec;
   if (ex.points.empty()) {
     const MemoryPointResult& p = r.points.front();
-    fmt::print("qweave run {}: {} code memory ({}), d = {}, {} rounds, p = {}, {} module{} ({}), decoder {}\n", a.file,
-               s.code, s.basis, s.distance, s.rounds, s.p, s.modules, s.modules == 1 ? "" : "s", s.partition,
-               ex.memory.decoder);
+    fmt::print("qweave run {}: {} code memory ({}), d = {}, {} rounds, {}, {} module{} ({}), decoder {}\n", a.file,
+               s.code, s.basis, s.distance, s.rounds,
+               s.platform.empty() ? fmt::format("SD6 p = {}", s.p) : fmt::format("platform {}", s.platform), s.modules,
+               s.modules == 1 ? "" : "s", s.partition, ex.memory.decoder);
+    if (!s.link.empty()) {
+      const gen::LinkInterface li = gen::link_interface(s.link, gen::bell_pairs_per_round(s));
+      fmt::print("  link {}: Bell pairs of fidelity {:.4f}, {:.3g} s each; {} per round, the last after {:.3g} s\n",
+                 s.link, li.bell_fidelity, li.mean_time_s, li.pairs, li.round_wait_s);
+    }
     fmt::print("  {} qubits, {} detectors, {} error mechanisms; detection fraction {:.4g}\n", p.num_qubits,
                p.num_detectors, p.num_dem_errors, p.detection_fraction);
     fmt::print("  logical error rate {:.4g} per shot [{:.4g}, {:.4g}] (95%, {} of {} shots), {:.4g} per round\n",
