@@ -16,6 +16,9 @@ run teleported_traj sim examples/teleported_cnot.stim --platform superconducting
 run rep_frame       sim examples/repetition_code.stim --engine frame --shots 20000 --seed 7
 run rep_frame_meas  sim examples/repetition_code.stim --engine frame --shots 10000 --seed 7 --measurements
 run rep_sv          sim examples/repetition_code.stim --shots 5000 --seed 7
+run link_cnot_sv    sim examples/remote_cnot_link.stim --shots 10000 --seed 7 --link ab=examples/links/nv_pompili2021.toml --t1 3600 --t2 1.5
+run link_cnot_frame sim examples/remote_cnot_link.stim --engine frame --shots 50000 --seed 7 --link ab=examples/links/nv_pompili2021.toml --t1 3600 --t2 1.5
+run split_frame     sim examples/surface_split.stim --engine frame --shots 50000 --seed 7
 "$q" run examples/link_werner.toml -o "$d/link_werner.h5" -q > /dev/null || echo "FAILED: link_werner" >&2
 "$q" run examples/link_fiber_chain.toml -o "$d/link_fiber_chain.h5" -q > /dev/null || echo "FAILED: link_fiber_chain" >&2
 for f in examples/links/*.toml; do

@@ -14,6 +14,7 @@
 
 #include "host/clifford.h"
 #include "host/errors.h"
+#include "kernels/link_maps.h"
 #include "kernels/memory.h"
 #include "mpi/runtime.h"
 
@@ -74,6 +75,7 @@ struct Compiler {
   std::uint64_t max_lookback = 1;
   std::uint32_t initial = 0;  // Z factors of every qubit in the arena, for the initial reset
   std::uint32_t num_qubits = 0;
+  double t1_s = std::numeric_limits<double>::infinity(), t2_s = std::numeric_limits<double>::infinity();
 
   std::uint32_t push(std::uint32_t v) {
     arena.push_back(v);
@@ -330,6 +332,18 @@ struct Compiler {
           add(p, static_cast<std::uint8_t>(pauli_bits(c / 4) | (pauli_bits(c % 4) << 2)), false);
         }
         break;
+      case GateId::IDLE: {
+        // The Pauli twirl of the T1/T2 idle channel (docs/physics.md), as LINK's waiting qubits.
+        if (std::isinf(t1_s) && std::isinf(t2_s)) {
+          k.kind = Kind::Skip;
+          return k;
+        }
+        const PauliProbs p = memory_pauli_twirl(args[0], t1_s, t2_s);
+        add(p.p[1], 1, false);
+        add(p.p[2], 3, false);
+        add(p.p[3], 2, false);
+        break;
+      }
       case GateId::HERALDED_ERASE:
         // Erased: a uniformly random Pauli (I, X, Y, Z), heralded.
         for (unsigned c = 0; c < 4; ++c) add(args[0] / 4, static_cast<std::uint8_t>(pauli_bits(c)), true);
@@ -724,6 +738,8 @@ FrameResult run_frames(const Circuit& circuit, const FrameOptions& options) {
   Compiler comp;
   comp.source = circuit.source_name;
   comp.num_qubits = circuit.num_qubits();
+  comp.t1_s = options.t1_s;
+  comp.t2_s = options.t2_s;
   comp.compile(circuit);
   // Every qubit starts in |0>, a Z eigenstate: the frame starts as x = 0, z = random (as Stim's),
   // so that measurements which do not commute with Z_q before anything touches q come out random.

@@ -2,6 +2,7 @@
 // noise, 64 shots per machine word, without a reference sample (docs/frame.md).
 #pragma once
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <span>
 #include <vector>
@@ -30,6 +31,9 @@ struct FrameOptions {
   // Pairs for LINK(name) instructions, sampled for exactly these shots (links->first_shot ==
   // first_shot, links->shots == shots; host/link_deliveries.h). nullptr: LINK is an input error.
   const CircuitLinks* links = nullptr;
+  // Coherence times for IDLE(t): the Pauli twirl of the T1/T2 channel (infinite: IDLE does nothing).
+  double t1_s = std::numeric_limits<double>::infinity();
+  double t2_s = std::numeric_limits<double>::infinity();
 };
 
 // The owner of each of `qubits` qubits split into `ranks` contiguous blocks of nearly equal size:

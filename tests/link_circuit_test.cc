@@ -150,5 +150,21 @@ TEST(LinkCircuit, DenseEnginesMatchTheSameLaws) {
   expect_rate(zz / shots, psi, shots, "ZZ (density matrix)");
 }
 
+TEST(LinkCircuit, FrameIdleIsTheTwirledT1T2Channel) {
+  // |+> and |0> idle for t: X flips with p_Y + p_Z = (1 - e^{-t/T2})/2, Z-basis flips with
+  // p_X + p_Y = gamma/2 = (1 - e^{-t/T1})/2.
+  const double t = 1e-3, t1 = 2e-3, t2 = 1e-3;
+  const Circuit c = parse_stim("RX 0\nR 1\nIDLE(0.001) 0 1\nMX 0\nM 1\nDETECTOR rec[-2]\nDETECTOR rec[-1]\n");
+  FrameOptions fo;
+  fo.shots = 200000;
+  fo.seed = 5;
+  EXPECT_EQ(run_frames(c, fo).detector_flip_counts[0], 0u);  // no T1/T2: IDLE does nothing
+  fo.t1_s = t1;
+  fo.t2_s = t2;
+  const FrameResult r = run_frames(c, fo);
+  expect_rate(r.detector_flip_counts[0] / double(fo.shots), (1 - std::exp(-t / t2)) / 2, fo.shots, "X after idling");
+  expect_rate(r.detector_flip_counts[1] / double(fo.shots), (1 - std::exp(-t / t1)) / 2, fo.shots, "Z after idling");
+}
+
 }  // namespace
 }  // namespace qw

@@ -234,6 +234,9 @@ int run_frame_sim(const SimArgs& a, const Circuit& circuit, const std::string& o
   fo.seed = a.seed;
   fo.first_shot = w.first * 64;
   fo.measurements = a.frame_measurements;
+  if (a.t1_s > 0) fo.t1_s = a.t1_s;
+  if (a.t2_s > 0) fo.t2_s = a.t2_s;
+  if (fo.t2_s > 2 * fo.t1_s) throw InputError(fmt::format("--t2 {} s exceeds 2 T1 = {} s", fo.t2_s, 2 * fo.t1_s));
   fo.shots = std::min<std::uint64_t>(a.shots, (w.first + w.count) * 64) - std::min<std::uint64_t>(a.shots, fo.first_shot);
   if (by_module) {
     if (a.modules.empty()) {
