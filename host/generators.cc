@@ -131,6 +131,9 @@ Layout build_layout(const MemorySpec& s) {
     L.module.resize(n_data);
     for (unsigned q = 0; q < n_data; ++q) L.module[q] = q;
     for (Check& c : L.checks) {
+      // The fusion chain follows the schedule order: an X on the middle Bell pair of a weight-4 check
+      // acts on the data as X (CX) or Z (CZ) on q0 q1 (= q2 q3 times the check), a row for X checks and
+      // a column for Z checks, the orientation in which two-qubit faults keep the distance d.
       c.data_order = c.data();
       for (unsigned dq : c.data_order) {
         c.ghz.push_back(static_cast<unsigned>(L.coords.size()));
