@@ -297,6 +297,7 @@ class NoisePass {
 
   Circuit run(const Circuit& c) {
     Circuit out;
+    out.link_names = c.link_names;  // LINK's argument indexes them
     for (const auto& op : c.instructions()) {
       if (op.gate == GateId::REPEAT) {
         // A block boundary closes the layer: every iteration then gets the same noise.

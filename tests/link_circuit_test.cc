@@ -12,6 +12,7 @@
 #include "host/frame_engine.h"
 #include "host/link_deliveries.h"
 #include "host/parse.h"
+#include "models/platform.h"
 
 namespace qw {
 namespace {
@@ -148,6 +149,19 @@ TEST(LinkCircuit, DenseEnginesMatchTheSameLaws) {
   double zz = 0;
   for (std::uint64_t s = 0; s < shots; ++s) zz += d.measurements[s * d.bytes_per_shot] & 1u;
   expect_rate(zz / shots, psi, shots, "ZZ (density matrix)");
+}
+
+TEST(LinkCircuit, PlatformNoiseKeepsTheLinkNames) {
+  // The platform pass rebuilds the circuit: LINK's argument must still name the same link.
+  models::Platform p;
+  p.gate1_error = 0.01;
+  p.gate1_duration_s = 1e-6;
+  const Circuit c = parse_stim("H 0\nLINK(ab) 1 2\nREPEAT 2 {\n    LINK(cd) 0 1\n    TICK\n}\n");
+  const Circuit noisy = models::add_platform_noise(c, p);
+  const std::string text = noisy.str();
+  EXPECT_NE(text.find("LINK(ab) 1 2"), std::string::npos) << text;
+  EXPECT_NE(text.find("LINK(cd) 0 1"), std::string::npos) << text;
+  EXPECT_NE(text.find("DEPOLARIZE1(0.01) 0"), std::string::npos) << text;
 }
 
 TEST(LinkCircuit, FrameIdleIsTheTwirledT1T2Channel) {

@@ -172,6 +172,12 @@ bool circuit_uses_links(const Circuit& c) {
 CircuitLinks circuit_links(const SimArgs& a, const Circuit& c) {
   CircuitLinks links;
   for (const auto& spec : a.links) add_link_definition(links, spec);
+  if (!a.platform.empty() && !(a.t1_s > 0) && !(a.t2_s > 0)) {
+    // The platform's memories wait for the links (docs/models.md) unless --t1/--t2 say otherwise.
+    const models::Platform p = models::load_platform(a.platform);
+    links.t1_s = p.t1_s;
+    links.t2_s = p.t2_s;
+  }
   if (a.t1_s > 0) links.t1_s = a.t1_s;
   if (a.t2_s > 0) links.t2_s = a.t2_s;
   if (links.t2_s > 2 * links.t1_s) {
@@ -179,6 +185,19 @@ CircuitLinks circuit_links(const SimArgs& a, const Circuit& c) {
   }
   link_uses(c, links);
   return links;
+}
+
+// Mean over all shots of the summed delivery times of each shot's LINKs; `local` when this rank
+// holds every shot (one module per rank), else the ranks' shares are added.
+double mean_link_time(const CircuitLinks& links, std::uint64_t total_shots, bool local) {
+  double mine = 0;
+  for (double t : links.elapsed_s) mine += t;
+  double sum = mine;
+  if (!local) {
+    sum = 0;
+    for (double v : mpi::allgather(mine)) sum += v;
+  }
+  return total_shots ? sum / static_cast<double>(total_shots) : 0.0;
 }
 
 // Stim's shot formats (01: '0'/'1' per bit and a newline per shot; b8: ceil(bits/8) bytes per shot,
@@ -333,6 +352,10 @@ int run_frame_sim(const SimArgs& a, const Circuit& circuit, const std::string& o
                            circuit.num_measurements());
     }
     file.write_summary("detection_fraction", det_fraction, "", "fraction of detector bits that fired, over all shots");
+    if (fo.links) {
+      file.write_summary("link_time_mean_s", mean_link_time(links, a.shots, by_module), "s",
+                         "mean over shots of the summed delivery times of the shot's LINK pairs");
+    }
     for (std::uint64_t k = 0; k < r.num_observables; ++k) {
       file.write_summary(fmt::format("observable_flip_rate_{}", k), a.shots ? double(totals[k]) / a.shots : 0.0, "",
                          fmt::format("fraction of shots in which observable {} flipped", k));
@@ -487,6 +510,10 @@ int run_sim(const SimArgs& a) {
       file.write_amplitudes(r.state.data(), std::uint64_t{1} << r.num_qubits);
     }
     file.write_summary("wall_time", seconds, "s", "wall-clock time of the run, parse to results");
+    if (opt.links) {
+      file.write_summary("link_time_mean_s", mean_link_time(links, a.shots, shard), "s",
+                         "mean over shots of the summed delivery times of the shot's LINK pairs");
+    }
     file.write_summary("sampled_from_final_state", r.sampled_from_final_state ? 1.0 : 0.0, "boolean",
                        "1 when all measurements were terminal and every shot was sampled from one "
                        "final state; 0 when the circuit ran once per shot");
