@@ -65,15 +65,18 @@ class MwpmDecoder final : public Decoder {
         }
       }
     }
-    // Fired detectors by boundary distance, farthest first: a path i-j longer than bd[i] + bd[j]
-    // never beats the boundary, so the search from i may stop beyond bd[i] + the largest bd[j] of
-    // the detectors j > i it has not reached yet.
+    // A path i-j longer than bd[i] + bd[j] never beats the boundary. So when every fired detector
+    // reaches the boundary, the pair is needed only when d(i, j) < bd[i] + bd[j] <= 2 max(bd[i],
+    // bd[j]), and the search from the one with the larger bd finds it: the search from i looks for
+    // the j with bd[j] < bd[i] (ties: j > i) and stops beyond bd[i] + the largest bd[j] of those it
+    // has not reached yet. Otherwise each i searches for every j > i without a bound. Fired
+    // detectors by boundary distance, farthest first:
     by_boundary_.resize(k);
     for (std::size_t i = 0; i < k; ++i) by_boundary_[i] = static_cast<std::uint32_t>(i);
     std::sort(by_boundary_.begin(), by_boundary_.end(),
               [&](std::uint32_t a, std::uint32_t b) { return bd[fired_[a]] > bd[fired_[b]]; });
     (void)max_boundary;
-    for (std::size_t i = 0; i + 1 < k; ++i) search(i, all_reach_boundary);
+    for (std::size_t i = 0; i < k; ++i) search(i, all_reach_boundary);
     for (std::size_t i = 0; i < k; ++i) slot_[fired_[i]] = -1;
 
     std::int64_t total = 0;
@@ -113,25 +116,33 @@ class MwpmDecoder final : public Decoder {
   }
 
  private:
-  // Dijkstra from fired_[i] up to `radius`, never through the boundary node; fills cost_[i][j > i].
+  // Dijkstra from fired_[i] to its targets (above), never through the boundary node; fills cost_.
   // (Paths through other fired detectors are needed: cutting them was tried and the brute-force
   // test found a hub detector whose neighbours must all be matched through it.)
   void search(std::size_t i, bool bounded) {
     const MatchingGraph& g = *g_;
     const std::size_t k = fired_.size();
+    const auto& bd = g.boundary_distance;
+    const std::int64_t bi = bd[fired_[i]];
+    auto target = [&](std::size_t j) {
+      if (!bounded) return j > i;
+      const std::int64_t bj = bd[fired_[j]];
+      return bj < bi || (bj == bi && j > i);
+    };
+    std::size_t left = 0;  // targets still to reach
+    for (std::size_t j = 0; j < k; ++j) left += target(j);
+    if (left == 0) return;
     ++epoch_;
     if (epoch_ == 0) {
       std::fill(seen_.begin(), seen_.end(), 0);
       std::fill(done_.begin(), done_.end(), 0);
       epoch_ = 1;
     }
-    std::size_t left = k - 1 - i;  // fired detectors j > i still to reach
     reached_.assign(k, 0);
-    std::size_t far = 0;  // into by_boundary_: the farthest unreached j > i
+    std::size_t far = 0;  // into by_boundary_: the farthest unreached target
     auto radius = [&]() {
-      while (far < k && (by_boundary_[far] <= i || reached_[by_boundary_[far]])) ++far;
-      return far < k ? g.boundary_distance[fired_[i]] + g.boundary_distance[fired_[by_boundary_[far]]]
-                     : std::int64_t{-1};
+      while (far < k && (!target(by_boundary_[far]) || reached_[by_boundary_[far]])) ++far;
+      return far < k ? bi + bd[fired_[by_boundary_[far]]] : std::int64_t{-1};
     };
     const std::uint32_t source = fired_[i];
     heap_.clear();
@@ -148,10 +159,12 @@ class MwpmDecoder final : public Decoder {
       done_[v] = epoch_;
       if (bounded && d > radius()) break;
       const std::int32_t s = slot_[v];
-      if (s > static_cast<std::int32_t>(i)) {
+      if (s >= 0 && target(static_cast<std::size_t>(s))) {
         --left;
         reached_[static_cast<std::size_t>(s)] = 1;
-        const std::size_t at = i * k + static_cast<std::size_t>(s);
+        const std::size_t lo = std::min<std::size_t>(i, static_cast<std::size_t>(s));
+        const std::size_t hi = std::max<std::size_t>(i, static_cast<std::size_t>(s));
+        const std::size_t at = lo * k + hi;
         if (d < cost_[at]) {
           cost_[at] = d;
           pair_obs_[at] = obs_[v];
