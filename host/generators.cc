@@ -381,6 +381,8 @@ RoundResults emit_ghz_round(Writer& w, const Layout& L, const MemorySpec& s) {
   w.channel("DEPOLARIZE1", bell_error, halves);
   busy = roots;
   busy.insert(busy.end(), fresh.begin(), fresh.end());
+  // The layer that resets the GHZ roots idles the others as long as a reset (with a platform: the
+  // measure + reset duration); the wait for the pairs themselves is link_wait above.
   w.idle(LayerKind::MeasureReset, all, busy);
   w.tick();
   // Fusion: CX ghz[i-1] -> link[i-1] (local to ghz[i-1]'s module), measure link[i-1] = m_i; then
@@ -414,7 +416,8 @@ RoundResults emit_ghz_round(Writer& w, const Layout& L, const MemorySpec& s) {
       if (dq == kNone) continue;
       const auto it = std::find(c.data_order.begin(), c.data_order.end(), static_cast<unsigned>(dq));
       const unsigned g = c.ghz[static_cast<std::size_t>(it - c.data_order.begin())];
-      (c.basis == 'X' ? cx : cz).insert((c.basis == 'X' ? cx : cz).end(), {g, static_cast<unsigned>(dq)});
+      std::vector<unsigned>& gates = c.basis == 'X' ? cx : cz;
+      gates.insert(gates.end(), {g, static_cast<unsigned>(dq)});
     }
     w.op("CX", cx);
     w.op("CZ", cz);
