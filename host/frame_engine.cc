@@ -424,18 +424,70 @@ class FrameRun {
     }
   }
 
-  // Record rows in result order (valid when every result kept its own slot), shot-major packed.
+  // Record rows in result order (valid when every result kept its own slot), shot-major packed;
+  // with modules on ranks, this rank's shots (the range of result()).
   void pack_records(std::uint64_t results, std::uint64_t shots, std::uint8_t* out) {
     device_synchronize();
-    xor_over_ranks(record_.data(), results * words_);
+    if (distributed()) {
+      const auto [first, mine] = my_range(shots);
+      (void)first;
+      DeviceArray<std::uint64_t> rows = scatter_rows(record_.data(), results);
+      frame::pack_shot_major(rows.data(), results, my_words_, mine, out);
+      return;
+    }
     frame::pack_shot_major(record_.data(), results, words_, shots, out);
   }
 
-  FrameResult result(std::uint64_t shots) {
+  FrameResult result(std::uint64_t first_shot, std::uint64_t shots) {
     device_synchronize();
-    xor_over_ranks(det_.data(), det_.size());
-    xor_over_ranks(obs_.data(), obs_.size());
+    if (distributed()) {
+      // Module-major partial parities -> whole shots per rank: XOR-reduce-scatter over words.
+      const auto [first, mine] = my_range(shots);
+      DeviceArray<std::uint64_t> det = scatter_rows(det_.data(), num_det_);
+      DeviceArray<std::uint64_t> obs = scatter_rows(obs_.data(), num_obs_);
+      return pack(det.data(), obs.data(), my_words_, first_shot + first, mine);
+    }
+    return pack(det_.data(), obs_.data(), words_, first_shot, shots);
+  }
+
+  // [first, first + count) of this rank's shots among `shots`, and my_words_ set: the words split
+  // in rank order as mpi::my_shots splits them.
+  std::pair<std::uint64_t, std::uint64_t> my_range(std::uint64_t shots) {
+    const mpi::ShotRange w = mpi::my_shots(words_);
+    my_first_word_ = w.first;
+    my_words_ = w.count;
+    const std::uint64_t first = std::min<std::uint64_t>(shots, w.first * 64);
+    const std::uint64_t end = std::min<std::uint64_t>(shots, (w.first + w.count) * 64);
+    return {first, end - first};
+  }
+
+  // rows x words_ partial bits (device) -> rows x my_words_ whole bits (device), by one XOR
+  // reduce-scatter of the word-major transpose (each rank's words contiguous).
+  DeviceArray<std::uint64_t> scatter_rows(const std::uint64_t* device_rows, std::uint64_t rows) {
+    my_range(0);
+    DeviceArray<std::uint64_t> out(std::max<std::uint64_t>(1, rows * my_words_));
+    if (rows == 0) return out;
+    std::vector<std::uint64_t> h(rows * words_), send(rows * words_), recv(rows * my_words_);
+    copy_to_host(h.data(), device_rows, h.size() * sizeof(std::uint64_t));
+    for (std::uint64_t r = 0; r < rows; ++r)
+      for (index_t w = 0; w < words_; ++w) send[w * rows + r] = h[r * words_ + w];
+    std::vector<std::uint64_t> counts;
+    for (int k = 0; k < mpi::size(); ++k) {
+      const std::uint64_t first = words_ * static_cast<std::uint64_t>(k) / static_cast<std::uint64_t>(mpi::size());
+      const std::uint64_t end = words_ * static_cast<std::uint64_t>(k + 1) / static_cast<std::uint64_t>(mpi::size());
+      counts.push_back((end - first) * rows);
+    }
+    mpi::reduce_scatter_xor(send.data(), recv.data(), counts);
+    for (std::uint64_t w = 0; w < my_words_; ++w)
+      for (std::uint64_t r = 0; r < rows; ++r) h[r * my_words_ + w] = recv[w * rows + r];
+    copy_to_device(out.data(), h.data(), rows * my_words_ * sizeof(std::uint64_t));
+    return out;
+  }
+
+  FrameResult pack(const std::uint64_t* det, const std::uint64_t* obs, index_t words, std::uint64_t first_shot,
+                   std::uint64_t shots) {
     FrameResult r;
+    r.first_shot = first_shot;
     r.shots = shots;
     r.num_detectors = num_det_;
     r.num_observables = num_obs_;
@@ -444,9 +496,9 @@ class FrameRun {
     r.detectors.resize(shots * r.detector_bytes_per_shot);
     r.observables.resize(shots * r.observable_bytes_per_shot);
     r.detector_flip_counts.resize(num_det_);
-    frame::pack_shot_major(det_.data(), num_det_, words_, shots, r.detectors.data());
-    frame::pack_shot_major(obs_.data(), num_obs_, words_, shots, r.observables.data());
-    frame::count_row_ones(det_.data(), num_det_, words_, shots, r.detector_flip_counts.data());
+    frame::pack_shot_major(det, num_det_, words, shots, r.detectors.data());
+    frame::pack_shot_major(obs, num_obs_, words, shots, r.observables.data());
+    frame::count_row_ones(det, num_det_, words, shots, r.detector_flip_counts.data());
     return r;
   }
 
@@ -684,6 +736,7 @@ class FrameRun {
   std::uint64_t num_det_, num_obs_;
   DeviceArray<std::uint64_t> det_, obs_;
   std::vector<int> owner_;
+  std::uint64_t my_first_word_ = 0, my_words_ = 0;  // this rank's share of the result words
   const CircuitLinks* links_ = nullptr;
   std::map<std::string, std::uint64_t> link_next_;  // executions of LINK(name) so far (per shot)
   DeviceArray<std::uint64_t> cum_pair_, cum_wait_;  // per-shot thresholds of the current LINK
@@ -749,18 +802,18 @@ FrameResult run_frames(const Circuit& circuit, const FrameOptions& options) {
   if (options.measurements) comp.max_lookback = std::max<std::uint64_t>(comp.max_lookback, results);
   FrameRun run(circuit, options, comp);
   run.run(circuit);
-  FrameResult r = run.result(options.shots);
+  FrameResult r = run.result(options.first_shot, options.shots);
   if (options.measurements) {
     r.num_measurements = results;
     r.measurement_bytes_per_shot = (results + 7) / 8;
-    r.measurements.assign(options.shots * r.measurement_bytes_per_shot, 0);
+    r.measurements.assign(r.shots * r.measurement_bytes_per_shot, 0);
     if (results > 0) run.pack_records(results, options.shots, r.measurements.data());
     const std::vector<std::uint8_t> ref = reference_sample(circuit);
     std::vector<std::uint8_t> row(r.measurement_bytes_per_shot, 0);
     for (std::uint64_t j = 0; j < ref.size(); ++j) {
       if (ref[j]) row[j / 8] |= static_cast<std::uint8_t>(1u << (j % 8));
     }
-    for (std::uint64_t s = 0; s < options.shots; ++s)
+    for (std::uint64_t s = 0; s < r.shots; ++s)
       for (std::uint64_t b = 0; b < row.size(); ++b) r.measurements[s * row.size() + b] ^= row[b];
   }
   return r;

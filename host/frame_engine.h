@@ -25,8 +25,9 @@ struct FrameOptions {
   // One module per MPI rank (docs/frame.md): owner[q] is the rank that keeps qubit q's frames.
   // Empty: this rank keeps every qubit (ranks split the shots instead). With owners, every rank
   // runs the same shots; a two-qubit gate across ranks exchanges the partner's frame words first,
-  // records and detector parities are XORed over ranks, and every rank ends with the whole result
-  // (bit-identical to one rank's). Every rank must call run_frames with the same owners.
+  // records and detector parities are XORed over ranks and redistributed shot-major: each rank
+  // ends with whole shots, its share of the words (FrameResult::first_shot), bit-identical to a
+  // single rank's. Every rank must call run_frames with the same owners.
   std::vector<int> owner;
   // Pairs for LINK(name) instructions, sampled for exactly these shots (links->first_shot ==
   // first_shot, links->shots == shots; host/link_deliveries.h). nullptr: LINK is an input error.
@@ -41,6 +42,10 @@ struct FrameOptions {
 std::vector<int> contiguous_owners(std::uint32_t qubits, int ranks);
 
 struct FrameResult {
+  // The shots held: [first_shot, first_shot + shots). FrameOptions' range, or with one module per
+  // rank this rank's share of it after the shot-major redistribution (ranks split the 64-shot
+  // words in rank order, as the shot split does).
+  std::uint64_t first_shot = 0;
   std::uint64_t shots = 0;
   std::uint64_t num_detectors = 0;
   std::uint64_t num_observables = 0;

@@ -226,6 +226,22 @@ void allreduce_xor(std::uint64_t* data, std::size_t count) {
 #endif
 }
 
+void reduce_scatter_xor(const std::uint64_t* send, std::uint64_t* recv, const std::vector<std::uint64_t>& counts) {
+  for (std::uint64_t c : counts) {
+    if (c > static_cast<std::uint64_t>(std::numeric_limits<int>::max())) {
+      throw std::length_error(fmt::format("reduce_scatter_xor: a block of {} words is above 2^31", c));
+    }
+  }
+#if defined(QWEAVE_HAVE_MPI)
+  if (g_initialised && g_size > 1) {
+    std::vector<int> n(counts.begin(), counts.end());
+    MPI_Reduce_scatter(send, recv, n.data(), MPI_UINT64_T, MPI_BXOR, MPI_COMM_WORLD);
+    return;
+  }
+#endif
+  if (!counts.empty() && counts[0]) std::memcpy(recv, send, counts[0] * sizeof(std::uint64_t));
+}
+
 void exchange_many(const std::vector<int>& partners, const std::vector<std::vector<std::uint8_t>>& send,
                    std::vector<std::vector<std::uint8_t>>& recv) {
   for (std::size_t i = 0; i < partners.size(); ++i) {

@@ -49,6 +49,9 @@ std::vector<double> allgather(double mine);
 void allreduce_sum(std::uint64_t* data, std::size_t count);
 // Element-wise XOR over ranks of data[0, count), in place on every rank (frame records).
 void allreduce_xor(std::uint64_t* data, std::size_t count);
+// XOR over ranks of send[0, sum(counts)), of which rank k keeps the block k (counts[k] elements,
+// in rank order) in recv (MPI_Reduce_scatter with MPI_BXOR); one rank: copies. Each count < 2^31.
+void reduce_scatter_xor(const std::uint64_t* send, std::uint64_t* recv, const std::vector<std::uint64_t>& counts);
 // Sends send[i] to partners[i] and receives recv[i] (already sized) from partners[i], all at once
 // (non-blocking, so any set of pairwise exchanges completes without an ordering); each message
 // below 2^31 bytes. Every partner must call it with this rank in its list, the same number of times.

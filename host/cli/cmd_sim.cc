@@ -314,14 +314,13 @@ int run_frame_sim(const SimArgs& a, const Circuit& circuit, const std::string& o
       obs_flips[k] += (r.observables[s * r.observable_bytes_per_shot + k / 8] >> (k % 8)) & 1u;
   std::vector<std::uint64_t> totals(obs_flips);
   totals.push_back(fired);
-  if (!by_module) mpi::allreduce_sum(totals.data(), totals.size());  // by module: every rank has all shots
+  mpi::allreduce_sum(totals.data(), totals.size());  // each rank holds its share of the shots
   fired = totals.back();
   const double det_fraction = r.num_detectors && a.shots ? double(fired) / (double(r.num_detectors) * a.shots) : 0.0;
   if (!out_path.empty() && a.format_out != "hdf5") {
-    // Stim's formats: rank 0 writes every shot (gathered in rank order = shot order when the shots
-    // were split; every rank has them all with one module per rank).
-    std::vector<std::uint8_t> dets = by_module ? r.detectors : mpi::gather_to_root(r.detectors);
-    std::vector<std::uint8_t> obs = by_module ? r.observables : mpi::gather_to_root(r.observables);
+    // Stim's formats: rank 0 writes every shot (gathered in rank order = shot order).
+    std::vector<std::uint8_t> dets = mpi::gather_to_root(r.detectors);
+    std::vector<std::uint8_t> obs = mpi::gather_to_root(r.observables);
     if (mpi::rank() == 0) {
       const BitPart d{dets.data(), r.num_detectors, r.detector_bytes_per_shot};
       const BitPart o{obs.data(), r.num_observables, r.observable_bytes_per_shot};
@@ -343,12 +342,12 @@ int run_frame_sim(const SimArgs& a, const Circuit& circuit, const std::string& o
     attrs.qubits = circuit.num_qubits();
     attrs.circuit = circuit.source_text;
     ResultFile file(out_path, attrs);
-    // By module every rank holds every shot: rank 0 writes the rows (the writes stay collective).
-    const std::uint64_t rows = by_module && mpi::rank() != 0 ? 0 : r.shots;
-    file.write_bits_rows("/detectors", r.detectors.data(), fo.first_shot, rows, a.shots, r.num_detectors);
-    file.write_bits_rows("/observables", r.observables.data(), fo.first_shot, rows, a.shots, r.num_observables);
+    // Each rank writes its own shots (with one module per rank, its share after the shot-major
+    // redistribution), in one collective write per dataset.
+    file.write_bits_rows("/detectors", r.detectors.data(), r.first_shot, r.shots, a.shots, r.num_detectors);
+    file.write_bits_rows("/observables", r.observables.data(), r.first_shot, r.shots, a.shots, r.num_observables);
     if (fo.measurements) {
-      file.write_bits_rows("/measurements", r.measurements.data(), fo.first_shot, rows, a.shots,
+      file.write_bits_rows("/measurements", r.measurements.data(), r.first_shot, r.shots, a.shots,
                            circuit.num_measurements());
     }
     file.write_summary("detection_fraction", det_fraction, "", "fraction of detector bits that fired, over all shots");
