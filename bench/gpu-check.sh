@@ -18,7 +18,7 @@ rm -rf "$out"; mkdir -p "$out"
 finish() {
   if [ -n "${OUT:-}" ]; then
     tar -czf "$OUT/gpu-check-logs.tgz" -C "$out" . 2>/dev/null
-    cat "$out"/gpu.txt "$out"/identity.md "$out"/table.md "$out"/frame.md > "$OUT/summary.md" 2>/dev/null
+    cat "$out"/gpu.txt "$out"/identity.md "$out"/table.md "$out"/frame.md "$out"/qec.txt > "$OUT/summary.md" 2>/dev/null
   fi
 }
 trap finish EXIT
@@ -85,4 +85,14 @@ if [ -d $prep/.whl ]; then
   QWEAVE_FRAME_THREADS=all QWEAVE_STIM_MAX_SHOTS=100000 timeout 90 python3 bench/frame_vs_stim.py build-gpu/qweave 4000000 \
     | tee "$out/frame.md"
 fi
+# Memory experiments end to end (sampling on the GPU, decoding on the CPU cores): SD6 p = 0.001,
+# rounds = d, union-find and MWPM; qweave prints its sampling and decoding times.
+qec=$(mktemp --suffix=.toml)
+printf '[experiment]\nkind = "memory"\nseed = 1\n[code]\ntype = "surface"\n[noise]\np = 0.001\n' > "$qec"
+for spec in "5 1000000 union_find" "11 200000 union_find" "21 20000 union_find" "11 50000 mwpm"; do
+  read -r d n dec <<<"$spec"
+  echo "memory d=$d shots=$n decoder=$dec:"
+  timeout 60 build-gpu/qweave run "$qec" --no-output --set code.distance=$d --set experiment.shots=$n \
+    --set "decoder.kind=\"$dec\"" 2>&1 | grep -E "logical error rate|decoding|time" | tee -a "$out/qec.txt"
+done
 stamp "all done"
