@@ -302,7 +302,9 @@ class NoisePass {
       if (op.gate == GateId::REPEAT) {
         // A block boundary closes the layer: every iteration then gets the same noise.
         close_layer(out, op.where);
+        const double before = elapsed_;
         Circuit body = run(c.block(op));
+        elapsed_ = before + (elapsed_ - before) * static_cast<double>(op.repeat_count);
         out.append_repeat(op.repeat_count, std::move(body), op.where);
         continue;
       }
@@ -479,6 +481,7 @@ class NoisePass {
   void close_layer(Circuit& out, SourceLocation where) {
     double layer = 0;
     for (double t : free_at_) layer = std::max(layer, t);
+    elapsed_ += layer;
     Idles idles;
     for (std::uint32_t q = 0; q < free_at_.size(); ++q) {
       const double idle = layer - free_at_[q];
@@ -494,9 +497,18 @@ class NoisePass {
   double results_at_ = 0;        // when this layer's latest measurement result is known
   std::vector<std::uint32_t> mark_;
   std::uint32_t epoch_ = 0;
+
+ public:
+  double elapsed_ = 0;  // summed layer durations so far (REPEAT bodies times their counts)
 };
 
 }  // namespace
+
+double circuit_duration_s(const Circuit& c, const Platform& p) {
+  NoisePass pass(p, c.num_qubits());
+  (void)pass.run(c);
+  return pass.elapsed_;
+}
 
 Circuit add_platform_noise(const Circuit& c, const Platform& p) {
   // load_platform has checked these for files; a Platform built in code gets the same check here.

@@ -47,4 +47,9 @@ double idle_phase_damping(double t, double t1, double t2);
 // docs/models.md. Throws std::invalid_argument for T1, T2 that load_platform would reject.
 Circuit add_platform_noise(const Circuit& c, const Platform& p);
 
+// The circuit's duration on the platform: the sum over TICK layers (REPEAT bodies times their
+// counts) of each layer's longest chain of operation durations, as add_platform_noise lays it out.
+// Gates only: LINK deliveries add their per-shot times on top (host/link_deliveries.h).
+double circuit_duration_s(const Circuit& c, const Platform& p);
+
 }  // namespace qw::models

@@ -164,6 +164,18 @@ TEST(LinkCircuit, PlatformNoiseKeepsTheLinkNames) {
   EXPECT_NE(text.find("DEPOLARIZE1(0.01) 0"), std::string::npos) << text;
 }
 
+TEST(LinkCircuit, PlatformDurationSumsLayersAndRepeats) {
+  models::Platform p;
+  p.gate1_duration_s = 1e-6;
+  p.gate2_duration_s = 2e-6;
+  p.measure_duration_s = 5e-6;
+  // H (1 us) | CX (2 us) | 3 x M (5 us each): 18 us; LINK takes no gate time.
+  const Circuit c = parse_stim("H 0\nTICK\nCX 0 1\nLINK(ab) 2 3\nTICK\nREPEAT 3 {\n    M 0\n    TICK\n}\n");
+  EXPECT_NEAR(models::circuit_duration_s(c, p), 18e-6, 1e-15);
+  // Two 1-qubit gates in a row on one qubit in one layer: 2 us; a parallel gate elsewhere does not add.
+  EXPECT_NEAR(models::circuit_duration_s(parse_stim("H 0\nX 0\nH 1\n"), p), 2e-6, 1e-15);
+}
+
 TEST(LinkCircuit, FrameIdleIsTheTwirledT1T2Channel) {
   // |+> and |0> idle for t: X flips with p_Y + p_Z = (1 - e^{-t/T2})/2, Z-basis flips with
   // p_X + p_Y = gamma/2 = (1 - e^{-t/T1})/2.

@@ -383,8 +383,11 @@ int run_sim(const SimArgs& a) {
   const bool dry = a.dry_run;
   if (a.threads > 0) omp_set_num_threads(a.threads);
   Circuit circuit = read_circuit_file(a.circuit, format_from_name(a.format));
+  double gate_time_s = -1;  // the circuit's duration on the platform (none without --platform)
   if (!a.platform.empty()) {
-    circuit = models::add_platform_noise(circuit, models::load_platform(a.platform));
+    const models::Platform platform = models::load_platform(a.platform);
+    gate_time_s = models::circuit_duration_s(circuit, platform);
+    circuit = models::add_platform_noise(circuit, platform);
   }
   const auto reports = diag::parse_reports(a.reports);
   diag::check_reports(reports, circuit.num_qubits(), a.engine != "dm");
@@ -509,9 +512,16 @@ int run_sim(const SimArgs& a) {
       file.write_amplitudes(r.state.data(), std::uint64_t{1} << r.num_qubits);
     }
     file.write_summary("wall_time", seconds, "s", "wall-clock time of the run, parse to results");
+    const double link_time = opt.links ? mean_link_time(links, a.shots, shard) : 0.0;
     if (opt.links) {
-      file.write_summary("link_time_mean_s", mean_link_time(links, a.shots, shard), "s",
+      file.write_summary("link_time_mean_s", link_time, "s",
                          "mean over shots of the summed delivery times of the shot's LINK pairs");
+    }
+    if (gate_time_s >= 0) {
+      file.write_summary("circuit_time_s", gate_time_s, "s",
+                         "the circuit's duration on the platform: summed TICK-layer durations");
+      file.write_summary("elapsed_time_mean_s", gate_time_s + link_time, "s",
+                         "mean time per shot: circuit_time_s plus link_time_mean_s");
     }
     file.write_summary("sampled_from_final_state", r.sampled_from_final_state ? 1.0 : 0.0, "boolean",
                        "1 when all measurements were terminal and every shot was sampled from one "
