@@ -4,8 +4,14 @@
 
 #include <hdf5.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <random>
 #include <string>
 
@@ -223,4 +229,51 @@ TEST(MemoryExperiment, SplitNvExampleIsWorseThanOneModule) {
                                  b.logical_error_rate * (1 - b.logical_error_rate) / 2000);
   EXPECT_GT(a.logical_error_rate - b.logical_error_rate, 5 * sigma);
 }
+}  // namespace
+
+namespace {
+#if defined(QWEAVE_HAVE_MPI) && defined(QWEAVE_MPIEXEC)
+// qweave run under mpiexec: ranks split the 64-shot words, so a memory sweep gives the same counts
+// in every point at 1, 2 and 4 ranks.
+TEST(MemoryExperimentMpi, SweepCountsDoNotDependOnRanks) {
+  const std::string dir = (std::filesystem::temp_directory_path() / "qweave_memory_mpi").string();
+  std::filesystem::create_directories(dir);
+  const std::string toml = dir + "/sweep.toml";
+  std::ofstream(toml) << kMemory << "[sweep]\n\"code.distance\" = [3, 5]\n\"noise.p\" = [0.004]\n";
+  std::vector<std::vector<std::uint64_t>> counts;
+  for (int ranks : {1, 2, 4}) {
+    const std::string out = dir + "/r" + std::to_string(ranks) + ".h5";
+    std::filesystem::remove(out);
+    const std::string cmd = std::string(QWEAVE_MPIEXEC) + (geteuid() == 0 ? " --allow-run-as-root" : "") +
+                            " --oversubscribe -np " + std::to_string(ranks) + " " + QWEAVE_BINARY + " run " + toml +
+                            " -q -o " + out + " 2>&1";
+    FILE* p = popen(cmd.c_str(), "r");
+    ASSERT_NE(p, nullptr);
+    std::array<char, 4096> buf;
+    std::string text;
+    while (std::size_t k = fread(buf.data(), 1, buf.size(), p)) text.append(buf.data(), k);
+    const int st = pclose(p);
+    ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) << text;
+    const hid_t f = H5Fopen(out.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+    ASSERT_GE(f, 0);
+    std::vector<std::uint64_t> c;
+    for (const char* g : {"/points/0", "/points/1"}) {
+      const hid_t grp = H5Gopen2(f, g, H5P_DEFAULT);
+      ASSERT_GE(grp, 0) << g;
+      std::uint64_t v = 0;
+      const hid_t a = H5Aopen(grp, "logical_errors", H5P_DEFAULT);
+      H5Aread(a, H5T_NATIVE_UINT64, &v);
+      H5Aclose(a);
+      H5Gclose(grp);
+      c.push_back(v);
+    }
+    H5Fclose(f);
+    counts.push_back(c);
+  }
+  EXPECT_GT(counts[0][0], 0u);
+  EXPECT_EQ(counts[0], counts[1]);
+  EXPECT_EQ(counts[0], counts[2]);
+  std::filesystem::remove_all(dir);
+}
+#endif
 }  // namespace
