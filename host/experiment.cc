@@ -34,7 +34,9 @@ struct Key {
 
 // The schema; docs/experiments.md documents each key (a test checks that it lists all of them).
 constexpr Key kKeys[] = {
-    {"experiment", "kind", Type::String, "what to run: \"link\" or \"memory\""},
+    {"experiment", "kind", Type::String, "what to run: \"link\", \"memory\" or \"circuit\""},
+    {"experiment", "circuit", Type::String, "circuit: the circuit file (Stim or OpenQASM), relative to the experiment file"},
+    {"experiment", "engine", Type::String, "circuit: \"sv\" (default), \"dm\" or \"frame\""},
     {"experiment", "shots", Type::Integer, "memory: shots to sample and decode"},
     {"code", "type", Type::String, "memory: \"surface\" (rotated) or \"repetition\""},
     {"code", "distance", Type::Integer, "memory: code distance"},
@@ -360,6 +362,15 @@ Experiment parse_experiment(const std::string& text, const std::string& source_n
       fail_at(tnode.source(), source_name, fmt::format("'{}' must be a table ([{}])", t, t));
     }
     if (t == "sweep") continue;  // checked by sweep_entries
+    if (t == "links") {          // kind = "circuit": NAME = "link-experiment.toml", any names
+      for (auto&& [kname, knode] : *tnode.as_table()) {
+        if (!knode.is_string()) {
+          fail_at(knode.source(), source_name,
+                  fmt::format("[links] {} must be the path of a link experiment file (a string)", kname.str()));
+        }
+      }
+      continue;
+    }
     if (keys_of(t).empty()) {
       fail_at(tname.source(), source_name,
               fmt::format("unknown table [{}] (tables: experiment, link, memory, noise, code, modules, decoder, "
@@ -380,14 +391,48 @@ Experiment parse_experiment(const std::string& text, const std::string& source_n
   for (const auto& o : overrides) ex.text += "\n# --set " + o;
   const Reader r{root, source_name};
   ex.kind = r.string("experiment", "kind", "");
-  if (ex.kind.empty()) throw InputError(source_name + ": [experiment] needs kind = \"link\" or \"memory\"");
+  if (ex.kind.empty()) {
+    throw InputError(source_name + ": [experiment] needs kind = \"link\", \"memory\" or \"circuit\"");
+  }
   const auto sweep = sweep_entries(root, source_name);
+  if (ex.kind == "circuit") {
+    if (!sweep.empty()) fail_at(sweep.front().second->source(), source_name, "[sweep] runs memory experiments only so far");
+    CircuitExperiment& c = ex.circuit;
+    const std::filesystem::path dir = std::filesystem::path(source_name).parent_path();
+    auto relative = [&](const std::string& p) { return p.empty() || p[0] == '/' ? p : (dir / p).string(); };
+    c.circuit = r.string("experiment", "circuit", "");
+    if (c.circuit.empty()) r.bad("experiment", "circuit", "is needed: the circuit file to run");
+    c.circuit = relative(c.circuit);
+    c.engine = r.string("experiment", "engine", "sv");
+    if (c.engine != "sv" && c.engine != "dm" && c.engine != "frame") {
+      r.bad("experiment", "engine", fmt::format("= \"{}\": use \"sv\", \"dm\" or \"frame\"", c.engine));
+    }
+    const std::int64_t shots = r.integer("experiment", "shots", 1000);
+    if (shots < 1) r.bad("experiment", "shots", fmt::format("= {} must be at least 1", shots));
+    c.shots = static_cast<std::uint64_t>(shots);
+    const std::int64_t seed = r.integer("experiment", "seed", 0);
+    if (seed < 0) r.bad("experiment", "seed", fmt::format("= {} must be >= 0", seed));
+    c.seed = static_cast<std::uint64_t>(seed);
+    c.t1_s = r.number("memory", "t1_s", 0);
+    c.t2_s = r.number("memory", "t2_s", 0);
+    if (c.t1_s < 0 || c.t2_s < 0) r.bad("memory", c.t1_s < 0 ? "t1_s" : "t2_s", "must be > 0");
+    c.platform = r.string("noise", "platform", "");
+    if (!c.platform.empty() && c.platform.find('/') != std::string::npos) c.platform = relative(c.platform);
+    if (const toml::table* links = root["links"].as_table()) {
+      for (auto&& [kname, knode] : *links) {
+        c.links.push_back(std::string(kname.str()) + "=" + relative(*knode.value<std::string>()));
+      }
+    }
+    return ex;
+  }
   if (ex.kind == "memory") {
     ex.memory = parse_memory(r);
     ex.points = sweep_points(root, source_name, sweep);
     return ex;
   }
-  if (ex.kind != "link") r.bad("experiment", "kind", fmt::format("= \"{}\": use \"link\" or \"memory\"", ex.kind));
+  if (ex.kind != "link") {
+    r.bad("experiment", "kind", fmt::format("= \"{}\": use \"link\", \"memory\" or \"circuit\"", ex.kind));
+  }
   if (!sweep.empty()) {
     fail_at(sweep.front().second->source(), source_name, "[sweep] runs memory experiments only so far");
   }

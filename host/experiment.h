@@ -34,8 +34,19 @@ struct LinkExperiment {
   double attempt_time_s = 0;      // as given: local operations of one attempt (plus flight for fiber)
 };
 
+// kind = "circuit": run a circuit file (docs/experiments.md), its LINK(name) pairs from [links].
+struct CircuitExperiment {
+  std::string circuit;             // path (relative paths already resolved against the file's folder)
+  std::string engine = "sv";       // "sv" | "dm" | "frame"
+  std::uint64_t shots = 1000, seed = 0;
+  std::vector<std::string> links;  // "NAME=path" as qweave sim --link takes them
+  double t1_s = 0, t2_s = 0;       // [memory]: waiting qubits and IDLE (0: not given)
+  std::string platform;            // [noise] platform: preset name or file
+};
+
 struct Experiment {
-  std::string kind;  // "link" | "memory"
+  std::string kind;  // "link" | "memory" | "circuit"
+  CircuitExperiment circuit;
   std::string text;  // the experiment file as given, with the --set overrides appended as comments
   LinkExperiment link;
   MemoryExperiment memory;          // kind = "memory": the file without [sweep]

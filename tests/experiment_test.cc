@@ -234,7 +234,7 @@ TEST(LinkExperiment, BadInputNamesFileLineAndNumbers) {
   EXPECT_NE(error_of(head, {"link.nope=1"}).find("--set link.nope=1: unknown key 'nope'"), std::string::npos);
   EXPECT_NE(error_of(head, {"link.length_km=abc"}).find("--set link.length_km=abc"), std::string::npos);
   EXPECT_NE(error_of(head + "source = \"laser\"\n").find("use \"werner\" or \"fiber\""), std::string::npos);
-  EXPECT_NE(error_of("[experiment]\nkind = \"memry\"\n").find("use \"link\" or \"memory\""), std::string::npos);
+  EXPECT_NE(error_of("[experiment]\nkind = \"memry\"\n").find("use \"link\", \"memory\" or \"circuit\""), std::string::npos);
   EXPECT_EQ(error_of(head + "protocol = \"bdcz\"\nsegments = 3\n"),
             "e.toml:5:12: link.segments = 3 must be a power of two (1, 2, 4, ..., 64) for protocol = \"bdcz\"");
   EXPECT_EQ(error_of(head + "protocol = \"bdzc\"\n"), "e.toml:4:12: link.protocol = \"bdzc\": use \"swap_asap\" or \"bdcz\"");

@@ -176,6 +176,33 @@ TEST(LinkCircuit, PlatformDurationSumsLayersAndRepeats) {
   EXPECT_NEAR(models::circuit_duration_s(parse_stim("H 0\nX 0\nH 1\n"), p), 2e-6, 1e-15);
 }
 
+TEST(LinkCircuit, CircuitExperimentFilesResolvePathsAndCheckKeys) {
+  const Experiment e = parse_experiment(R"([experiment]
+kind = "circuit"
+circuit = "c.stim"
+engine = "frame"
+shots = 640
+seed = 3
+[links]
+ab = "links/x.toml"
+cd = "/abs/y.toml"
+[memory]
+t1_s = 2.0
+t2_s = 1.0
+)", "dir/exp.toml");
+  EXPECT_EQ(e.kind, "circuit");
+  EXPECT_EQ(e.circuit.circuit, "dir/c.stim");
+  EXPECT_EQ(e.circuit.engine, "frame");
+  EXPECT_EQ(e.circuit.shots, 640u);
+  EXPECT_EQ(e.circuit.links, (std::vector<std::string>{"ab=dir/links/x.toml", "cd=/abs/y.toml"}));
+  EXPECT_EQ(e.circuit.t2_s, 1.0);
+  EXPECT_THROW(parse_experiment("[experiment]\nkind = \"circuit\"\n", "e.toml"), InputError);  // no circuit
+  EXPECT_THROW(parse_experiment("[experiment]\nkind = \"circuit\"\ncircuit = \"c\"\nengine = \"gpu\"\n", "e.toml"),
+               InputError);
+  EXPECT_THROW(parse_experiment("[experiment]\nkind = \"circuit\"\ncircuit = \"c\"\n[links]\nab = 3\n", "e.toml"),
+               InputError);
+}
+
 TEST(LinkCircuit, FrameIdleIsTheTwirledT1T2Channel) {
   // |+> and |0> idle for t: X flips with p_Y + p_Z = (1 - e^{-t/T2})/2, Z-basis flips with
   // p_X + p_Y = gamma/2 = (1 - e^{-t/T1})/2.

@@ -75,6 +75,23 @@ int run_run(const RunArgs& a) {
   const auto t0 = std::chrono::steady_clock::now();
   const Experiment ex = read_experiment_file(a.file, a.overrides);
   if (ex.kind == "memory") return run_memory(a, ex);
+  if (ex.kind == "circuit") {
+    // The same run as qweave sim with the file's settings (docs/experiments.md, kind = "circuit").
+    const CircuitExperiment& c = ex.circuit;
+    SimArgs s;
+    s.circuit = c.circuit;
+    s.engine = c.engine;
+    s.shots = c.shots;
+    s.seed = c.seed;
+    s.links = c.links;
+    s.t1_s = c.t1_s;
+    s.t2_s = c.t2_s;
+    s.platform = c.platform;
+    s.no_output = a.no_output;
+    s.output = a.output.empty() ? std::filesystem::path(a.file).stem().string() + ".h5" : a.output;
+    s.quiet = a.quiet;
+    return run_sim(s);
+  }
   const LinkExperiment& e = ex.link;
   const LinkExperimentResult r = run_link_experiment(e);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
