@@ -151,6 +151,19 @@ TEST(MemoryExperiment, SweepFileHasOneGroupPerPointAndResumes) {
   EXPECT_FALSE(rc.reused[0]);
   EXPECT_FALSE(rc.reused[1]);
 
+  // A point without complete = 1 (a run killed while writing it) is run again; the other is kept.
+  {
+    const hid_t rw = H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+    ASSERT_GE(rw, 0);
+    ASSERT_GE(H5Adelete_by_name(rw, "/points/1", "complete", H5P_DEFAULT), 0);
+    H5Fclose(rw);
+    const auto again = parse_experiment(std::string(kMemory) + "[sweep]\n\"noise.p\" = [0.002, 0.004]\n", "m.toml",
+                                        {"experiment.shots=2048"});
+    const auto rd = run_memory_experiment(again.memory, again.points, o);
+    EXPECT_TRUE(rd.reused[0]);
+    EXPECT_FALSE(rd.reused[1]);
+    EXPECT_EQ(rd.points[1].logical_errors, rc.points[1].logical_errors);  // the same seed: the same counts
+  }
   const hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
   ASSERT_GE(f, 0);
   for (const char* g : {"/points/0", "/points/1"}) {
