@@ -43,6 +43,12 @@ CONFIGS = [
     ("surface d=5 Z p=0.003, 2 modules split, interface 0.02",
      '[code]\ntype = "surface"\ndistance = 5\n[noise]\np = 0.003\n[modules]\ncount = 2\npartition = "split"\n'
      'interface_error = 0.02\ninterface_idle = 0.002\n', 60000),
+    ("surface d=3 Z p=0.002, distributed (GHZ), Bell pairs F=0.99",
+     '[code]\ntype = "surface"\ndistance = 3\n[noise]\np = 0.002\n[modules]\npartition = "distributed"\n'
+     'bell_fidelity = 0.99\n', 60000),
+    ("surface d=3 Z, nv_centre platform, 2 modules split, Bell pairs F=0.97",
+     '[code]\ntype = "surface"\ndistance = 3\n[noise]\nplatform = "nv_centre"\n[modules]\ncount = 2\n'
+     'bell_fidelity = 0.97\n', 60000),
 ]
 
 
