@@ -10,13 +10,15 @@ Aer) or Stim text with noise (qweave), or built as cirq circuits (qsim):
   * QFT of a basis state (24 qubits), GHZ (24 qubits).
   * noisy: the 12-qubit random circuit with DEPOLARIZE1(1e-3) after every 1-qubit gate and
     DEPOLARIZE2(1e-2) after every CZ, 10^4 trajectories (Aer: the equivalent depolarizing errors).
-Every simulator runs with 2 threads, double precision, measurement of all qubits at the end
+Every simulator runs with 2 threads, double precision (qsim: single, its only precision in qsimcirq;
+compare it with --qweave-single), measurement of all qubits at the end
 (terminal measurements: one state, shots sampled from it; the noisy circuit: one trajectory per shot).
 Times are wall-clock, the fastest of --repeat runs: qweave's process (parse, run, sample; no output file), Aer's and qsim's run()
 call in this process (circuit construction excluded).
 
   flock /tmp/qweave-cpu.lock python3 bench/dense_suite.py build/qweave --out bench/results/cpu-dense-speed.json
   /tmp/qsimvenv/bin/python bench/dense_suite.py ...   (an interpreter with qsimcirq, if any)
+  python3 bench/dense_suite.py --table results.json ...   (a Markdown table of one or more runs)
 """
 import argparse
 import json
@@ -193,7 +195,29 @@ def time_qsim(n, gates, threads, fused):
     return time.perf_counter() - t0
 
 
+def table(paths):
+    """Markdown table from one or more --out files."""
+    rows = []
+    for p in paths:
+        with open(p) as f:
+            rows += json.load(f)["rows"]
+    def f(x):
+        return "" if x is None else (f"{x:.3g}" if x < 10 else f"{x:.1f}")
+    out = ["| circuit | qubits | gates | shots | qweave fused (s) | qweave unfused (s) | fused speed-up | "
+           "Aer (s) | qweave vs Aer | qweave single (s) | qsim, float (s) | qweave single vs qsim |",
+           "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        out.append(f"| {r['circuit']} | {r['qubits']} | {r['gates']} | {r['shots']} | {f(r['qweave_fused_s'])} | "
+                   f"{f(r.get('qweave_unfused_s'))} | {f(r.get('fused_speedup'))}x | {f(r['aer_s'])} | "
+                   f"{f(r['vs_aer'])}x | {f(r.get('qweave_single_fused_s'))} | {f(r.get('qsim_s'))} | "
+                   f"{f(r.get('single_vs_qsim')) + 'x' if r.get('single_vs_qsim') else ''} |")
+    return "\n".join(out)
+
+
 def main():
+    if len(sys.argv) > 1 and sys.argv[1] == "--table":
+        print(table(sys.argv[2:]))
+        return
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("qweave")
     ap.add_argument("--out", default="")
@@ -201,6 +225,8 @@ def main():
     ap.add_argument("--sizes", default="20,22,24,26")
     ap.add_argument("--cycles", type=int, default=10)
     ap.add_argument("--only", default="", help="comma-separated circuit names to run")
+    ap.add_argument("--qweave-single", default="",
+                    help="a single-precision qweave (build-single/qweave) to time too: qsim runs in float")
     ap.add_argument("--skip-unfused-above", type=int, default=99)
     ap.add_argument("--repeat", type=int, default=2,
                     help="runs per timing, the fastest kept (other jobs share this machine)")
@@ -239,6 +265,8 @@ def main():
             row["qweave_fused_s"] = best(lambda: time_qweave(args.qweave, path, shots, True, args.threads))
             if n <= args.skip_unfused_above:
                 row["qweave_unfused_s"] = best(lambda: time_qweave(args.qweave, path, shots, False, args.threads))
+            if args.qweave_single:
+                row["qweave_single_fused_s"] = best(lambda: time_qweave(args.qweave_single, path, shots, True, args.threads))
             row["aer_s"] = best(lambda: time_aer(qasm, shots, args.threads, aer_noise(*noise) if noise else None))
             if have_qsim and not noise:
                 row["qsim_s"] = best(lambda: time_qsim(n, gates, args.threads, 4))
@@ -251,6 +279,8 @@ def main():
             row["vs_aer"] = row["aer_s"] / row["qweave_fused_s"]
             if "qsim_s" in row:
                 row["vs_qsim"] = row["qsim_s"] / row["qweave_fused_s"]
+                if "qweave_single_fused_s" in row:
+                    row["single_vs_qsim"] = row["qsim_s"] / row["qweave_single_fused_s"]
             rows.append(row)
             print(json.dumps(row), flush=True)
 

@@ -4,6 +4,7 @@
 //   build/bench/qweave_bench                         sizes 20, 24, 26 qubits
 //   QWEAVE_BENCH_QUBITS=26,28 build/bench/qweave_bench
 // Counters: GBps (achieved), copy_GBps (reference), copy_frac = GBps / copy_GBps.
+// Fused blocks (fused_dense_low/high, args n/k/0|1; fused_diagonal): one pass each, the same bytes.
 #include <benchmark/benchmark.h>
 
 #include <chrono>
@@ -14,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "kernels/fused.h"
 #include "kernels/memory.h"
 #include "kernels/statevec.h"
 
@@ -99,6 +101,70 @@ void BM_Gate2q(benchmark::State& st) {
   timed(st, n, [&] { sv::apply_2q(b.a.data(), b.a.size(), 1, n - 2, m); });
 }
 
+// A fused dense block of k qubits (kernels/fused.h): targets the lowest k qubits (range(2) == 0,
+// contiguous groups) or the highest k (range(2) == 1). The matrix is a k-qubit DFT (unitary, so the
+// state keeps its norm over the iterations).
+void BM_FusedDense(benchmark::State& st) {
+  const unsigned n = static_cast<unsigned>(st.range(0));
+  const unsigned k = static_cast<unsigned>(st.range(1));
+  Buffers& b = buffers(n);
+  const std::size_t D = std::size_t{1} << k;
+  std::vector<real> host(2 * D * D);
+  for (std::size_t r = 0; r < D; ++r)
+    for (std::size_t c = 0; c < D; ++c) {
+      const double ph = 2 * M_PI * static_cast<double>(r * c) / static_cast<double>(D);
+      host[c * D + r] = static_cast<real>(std::cos(ph) / std::sqrt(static_cast<double>(D)));
+      host[D * D + c * D + r] = static_cast<real>(std::sin(ph) / std::sqrt(static_cast<double>(D)));
+    }
+  DeviceArray<real> m(host.size());
+  copy_to_device(m.data(), host.data(), host.size() * sizeof(real));
+  std::vector<unsigned> qs(k);
+  for (unsigned j = 0; j < k; ++j) qs[j] = st.range(2) == 0 ? j : n - k + j;
+  timed(st, n, [&] { sv::apply_dense(b.a.data(), b.a.size(), k, qs.data(), m.data()); });
+}
+
+// A fused diagonal of k qubits spread over the state (every third qubit).
+void BM_FusedDiagonal(benchmark::State& st) {
+  const unsigned n = static_cast<unsigned>(st.range(0));
+  const unsigned k = static_cast<unsigned>(st.range(1));
+  Buffers& b = buffers(n);
+  std::vector<cplx> host(std::size_t{1} << k);
+  for (std::size_t t = 0; t < host.size(); ++t) {
+    host[t] = {static_cast<real>(std::cos(0.1 * t)), static_cast<real>(std::sin(0.1 * t))};
+  }
+  DeviceArray<cplx> d(host.size());
+  copy_to_device(d.data(), host.data(), host.size() * sizeof(cplx));
+  std::vector<unsigned> qs(k);
+  for (unsigned j = 0; j < k; ++j) qs[j] = (3 * j) % n;
+  timed(st, n, [&] { sv::apply_diagonal(b.a.data(), b.a.size(), k, qs.data(), d.data()); });
+}
+
+// Ten 1-qubit gates in a row without a host synchronisation between them (timed as one pass each):
+// what a circuit sees when launches queue up back to back.
+void BM_Gate1qStream(benchmark::State& st) {
+  const unsigned n = static_cast<unsigned>(st.range(0));
+  Buffers& b = buffers(n);
+  const real s = static_cast<real>(M_SQRT1_2);
+  const Mat2 h{{{s, 0}, {s, 0}, {s, 0}, {-s, 0}}};
+  double total = 0;
+  for (auto _ : st) {
+    const auto t0 = Clock::now();
+    for (unsigned g = 0; g < 10; ++g) sv::apply_1q(b.a.data(), b.a.size(), (g * 7) % n, h);
+    device_synchronize();
+    const double dt = std::chrono::duration<double>(Clock::now() - t0).count() / 10;
+    st.SetIterationTime(dt);
+    total += dt;
+  }
+  const double bps = pass_bytes(n) * static_cast<double>(st.iterations()) / std::max(total, 1e-12);
+  st.counters["qubits"] = n;
+  st.counters["GBps"] = bps / 1e9;
+  auto it = g_copy_bps.find(n);
+  if (it != g_copy_bps.end()) {
+    st.counters["copy_GBps"] = it->second / 1e9;
+    st.counters["copy_frac"] = bps / it->second;
+  }
+}
+
 std::vector<int> sizes() {
   std::vector<int> out;
   const char* env = std::getenv("QWEAVE_BENCH_QUBITS");
@@ -118,8 +184,8 @@ std::vector<int> sizes() {
 int main(int argc, char** argv) {
   // Copy first for each size, so the gates of that size are compared with it.
   for (int n : sizes()) {
-    auto reg = [&](const char* name, void (*fn)(benchmark::State&), std::vector<int64_t> args) {
-      benchmark::RegisterBenchmark(name, fn)->Args(args)->UseManualTime()
+    auto reg = [&](const std::string& name, void (*fn)(benchmark::State&), std::vector<int64_t> args) {
+      benchmark::RegisterBenchmark(name.c_str(), fn)->Args(args)->UseManualTime()
           ->Unit(benchmark::kMillisecond)->MinTime(0.5);
     };
     reg("copy", BM_Copy, {n});
@@ -127,6 +193,12 @@ int main(int argc, char** argv) {
     reg("gate1q_high", BM_Gate1q, {n, 1});
     reg("cnot", BM_CNOT, {n});
     reg("gate2q_dense", BM_Gate2q, {n});
+    reg("gate1q_stream", BM_Gate1qStream, {n});
+    for (int k : {1, 2, 3, 4, 5}) {
+      reg("fused_dense_k" + std::to_string(k) + "_low", BM_FusedDense, {n, k, 0});
+      reg("fused_dense_k" + std::to_string(k) + "_high", BM_FusedDense, {n, k, 1});
+    }
+    reg("fused_diagonal_k8", BM_FusedDiagonal, {n, 8});
   }
   benchmark::Initialize(&argc, argv);
   benchmark::RunSpecifiedBenchmarks();

@@ -56,7 +56,7 @@ constexpr unsigned kThreads = 256;
 // the targets include qubit 0 (then a group's amplitudes are the contiguous ones), group-minor
 // otherwise (then consecutive groups are contiguous).
 __global__ void dense_kernel(fused::DenseArgs f, index_t groups, bool matrix_in_shared, bool low_minor) {
-  extern __shared__ unsigned char smem_raw[];
+  extern __shared__ __align__(16) unsigned char smem_raw[];
   real* s = reinterpret_cast<real*>(smem_raw);
   const unsigned D = 1u << f.k;
   const unsigned G = kThreads / D;

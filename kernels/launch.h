@@ -7,6 +7,9 @@
 #include <thrust/execution_policy.h>
 #include <thrust/for_each.h>
 #include <thrust/iterator/counting_iterator.h>
+#if defined(__CUDACC__)
+#include <thrust/system/cuda/execution_policy.h>
+#endif
 #include "kernels/bits.h"
 
 namespace qw {
@@ -25,8 +28,16 @@ void for_each_index(index_t n, F f) {
     return;
   }
 #endif
+#if defined(__CUDACC__)
+  // par_nosync: no host synchronisation after each launch (Thrust's for_each otherwise waits for
+  // the kernel); launches stay ordered on the default stream, and every read of device results on
+  // the host goes through cudaMemcpy, which waits for them.
+  thrust::for_each(thrust::cuda::par_nosync, thrust::counting_iterator<index_t>(0),
+                   thrust::counting_iterator<index_t>(n), f);
+#else
   thrust::for_each(thrust::device, thrust::counting_iterator<index_t>(0),
                    thrust::counting_iterator<index_t>(n), f);
+#endif
 }
 
 // Deterministic sum of val(i), i in [0, n): a fixed tree that does not depend on thread count or

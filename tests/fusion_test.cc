@@ -15,6 +15,7 @@
 #include "kernels/fused.h"
 #include "kernels/fused_math.h"
 #include "kernels/memory.h"
+#include "kernels/statevec.h"
 #if !defined(QWEAVE_BACKEND_CUDA)
 #include "kernels/fused_cpu.h"
 #endif
@@ -398,6 +399,38 @@ TEST(FusedKernel, RowFormIsBitIdenticalToGroupForm) {
       EXPECT_EQ(std::memcmp(&yr, &a[r].re, sizeof(real)), 0) << "k " << k << " row " << r;
       EXPECT_EQ(std::memcmp(&yi, &a[r].im, sizeof(real)), 0) << "k " << k << " row " << r;
     }
+  }
+}
+
+// A fused 2x2 / 4x4 block computes exactly what apply_1q / apply_2q compute (same products, same
+// order), so blocks of one or two qubits may run on either kernel without changing a bit.
+TEST(FusedKernel, OneAndTwoQubitBlocksEqualTheGateKernelsBitForBit) {
+  std::mt19937_64 rng(12);
+  const unsigned n = 15;
+  Vec psi(std::size_t{1} << n);
+  std::normal_distribution<double> g;
+  for (auto& x : psi) x = {g(rng), g(rng)};
+  std::vector<cplx> host(psi.size());
+  for (std::size_t i = 0; i < psi.size(); ++i) host[i] = {static_cast<real>(psi[i].real()), static_cast<real>(psi[i].imag())};
+  for (unsigned k : {1u, 2u}) {
+    const std::size_t D = std::size_t{1} << k;
+    const auto m = random_matrix(D, rng);
+    const std::vector<unsigned> qs = k == 1 ? std::vector<unsigned>{0} : std::vector<unsigned>{9, 2};
+    const auto fused = apply_dense_on_device(psi, k, qs, kernel_layout(m, D));
+    DeviceArray<cplx> a(psi.size());
+    copy_to_device(a.data(), host.data(), host.size() * sizeof(cplx));
+    if (k == 1) {
+      Mat2 m2{};
+      for (int e = 0; e < 4; ++e) m2.m[e] = {static_cast<real>(m[e].real()), static_cast<real>(m[e].imag())};
+      sv::apply_1q(a.data(), psi.size(), qs[0], m2);
+    } else {
+      Mat4 m4{};
+      for (int e = 0; e < 16; ++e) m4.m[e] = {static_cast<real>(m[e].real()), static_cast<real>(m[e].imag())};
+      sv::apply_2q(a.data(), psi.size(), qs[0], qs[1], m4);
+    }
+    std::vector<cplx> gate(psi.size());
+    copy_to_host(gate.data(), a.data(), gate.size() * sizeof(cplx));
+    EXPECT_EQ(std::memcmp(gate.data(), fused.data(), gate.size() * sizeof(cplx)), 0) << "k " << k;
   }
 }
 
