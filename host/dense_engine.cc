@@ -894,8 +894,11 @@ class Executor {
             host.push_back(static_cast<real>(v.imag()));
           }
         }
+        std::vector<std::complex<double>>().swap(st.matrix);  // the device copy is the one used
       }
     }
+    // Device memory for the matrices of every block of this circuit block (16 KiB per 5-qubit
+    // dense block in double precision), held for the whole run.
     p.matrices = DeviceArray<real>(host.size());
     if (!host.empty()) copy_to_device(p.matrices.data(), host.data(), host.size() * sizeof(real));
     return p;
