@@ -68,7 +68,11 @@ class Decoder {
   virtual const MatchingGraph& graph() const = 0;
 };
 
-std::unique_ptr<Decoder> make_mwpm_decoder(std::shared_ptr<const MatchingGraph> graph);
+// MWPM keeps a table of the lightest paths between all detectors (16 bytes per pair, built once,
+// shared by clones) when it fits in table_bytes; otherwise it searches per shot.
+inline constexpr std::uint64_t kMwpmTableBytes = std::uint64_t{256} << 20;
+std::unique_ptr<Decoder> make_mwpm_decoder(std::shared_ptr<const MatchingGraph> graph,
+                                           std::uint64_t table_bytes = kMwpmTableBytes);
 std::unique_ptr<Decoder> make_union_find_decoder(std::shared_ptr<const MatchingGraph> graph);
 // kind: "mwpm" or "union_find". Throws InputError for another kind.
 std::unique_ptr<Decoder> make_decoder(const DetectorErrorModel& dem, std::string_view kind,

@@ -22,13 +22,65 @@ namespace {
 // dual variables (4 x weight).
 constexpr std::int64_t kNoPath = std::int64_t{1} << 50;
 
+// Lightest paths between all detectors (never through the boundary node), with their observables:
+// n Dijkstra runs once per graph, so that a shot needs no search at all.
+struct AllPairs {
+  std::uint32_t n = 0;
+  std::vector<std::int64_t> dist;  // [n * n], -1: no path
+  std::vector<std::uint64_t> obs;  // [n * n]
+};
+
+std::shared_ptr<const AllPairs> all_pairs(const MatchingGraph& g) {
+  auto t = std::make_shared<AllPairs>();
+  const std::uint32_t n = g.num_detectors;
+  t->n = n;
+  t->dist.assign(static_cast<std::size_t>(n) * n, -1);
+  t->obs.assign(static_cast<std::size_t>(n) * n, 0);
+#pragma omp parallel
+  {
+    using Item = std::pair<std::int64_t, std::uint32_t>;
+    std::vector<Item> heap;
+    std::vector<std::uint8_t> done(n);
+    auto later = [](const Item& a, const Item& b) { return a.first > b.first; };
+#pragma omp for schedule(dynamic, 8)
+    for (std::int64_t src = 0; src < static_cast<std::int64_t>(n); ++src) {
+      std::int64_t* dist = t->dist.data() + static_cast<std::size_t>(src) * n;
+      std::uint64_t* obs = t->obs.data() + static_cast<std::size_t>(src) * n;
+      std::fill(done.begin(), done.end(), 0);
+      heap.clear();
+      dist[src] = 0;
+      heap.push_back({0, static_cast<std::uint32_t>(src)});
+      while (!heap.empty()) {
+        std::pop_heap(heap.begin(), heap.end(), later);
+        const auto [d, v] = heap.back();
+        heap.pop_back();
+        if (done[v]) continue;
+        done[v] = 1;
+        for (std::uint32_t at = g.offsets[v]; at < g.offsets[v + 1]; ++at) {
+          const MatchingEdge& e = g.edges[g.incident[at]];
+          const std::uint32_t w = e.a == v ? e.b : e.a;
+          if (w == g.boundary() || done[w]) continue;
+          const std::int64_t nd = d + e.weight_units;
+          if (dist[w] < 0 || nd < dist[w]) {
+            dist[w] = nd;
+            obs[w] = obs[v] ^ e.observables;
+            heap.push_back({nd, w});
+            std::push_heap(heap.begin(), heap.end(), later);
+          }
+        }
+      }
+    }
+  }
+  return t;
+}
+
 class MwpmDecoder final : public Decoder {
  public:
-  explicit MwpmDecoder(std::shared_ptr<const MatchingGraph> g)
-      : g_(std::move(g)), dist_(g_->num_nodes(), 0), obs_(g_->num_nodes(), 0), seen_(g_->num_nodes(), 0), done_(g_->num_nodes(), 0),
-        slot_(g_->num_nodes(), -1) {}
+  MwpmDecoder(std::shared_ptr<const MatchingGraph> g, std::shared_ptr<const AllPairs> table)
+      : g_(std::move(g)), table_(std::move(table)), dist_(g_->num_nodes(), 0), obs_(g_->num_nodes(), 0),
+        seen_(g_->num_nodes(), 0), done_(g_->num_nodes(), 0), slot_(g_->num_nodes(), -1) {}
 
-  std::unique_ptr<Decoder> clone() const override { return std::make_unique<MwpmDecoder>(g_); }
+  std::unique_ptr<Decoder> clone() const override { return std::make_unique<MwpmDecoder>(g_, table_); }
   const MatchingGraph& graph() const override { return *g_; }
 
   double decode(const std::uint8_t* dets, std::uint8_t* out) override {
@@ -76,7 +128,20 @@ class MwpmDecoder final : public Decoder {
     std::sort(by_boundary_.begin(), by_boundary_.end(),
               [&](std::uint32_t a, std::uint32_t b) { return bd[fired_[a]] > bd[fired_[b]]; });
     (void)max_boundary;
-    for (std::size_t i = 0; i < k; ++i) search(i, all_reach_boundary);
+    if (table_) {
+      for (std::size_t i = 0; i < k; ++i) {
+        const std::size_t row = static_cast<std::size_t>(fired_[i]) * table_->n;
+        for (std::size_t j = i + 1; j < k; ++j) {
+          const std::int64_t d = table_->dist[row + fired_[j]];
+          if (d >= 0 && d < cost_[i * k + j]) {
+            cost_[i * k + j] = d;
+            pair_obs_[i * k + j] = table_->obs[row + fired_[j]];
+          }
+        }
+      }
+    } else {
+      for (std::size_t i = 0; i < k; ++i) search(i, all_reach_boundary);
+    }
     for (std::size_t i = 0; i < k; ++i) slot_[fired_[i]] = -1;
 
     std::int64_t total = 0;
@@ -188,6 +253,7 @@ class MwpmDecoder final : public Decoder {
 
   using Item = std::pair<std::int64_t, std::uint32_t>;
   std::shared_ptr<const MatchingGraph> g_;
+  std::shared_ptr<const AllPairs> table_;  // null: search per shot
   std::vector<std::int64_t> dist_;
   std::vector<std::uint64_t> obs_;
   std::vector<std::uint32_t> seen_, done_;  // epoch stamps: reached, settled
@@ -207,12 +273,15 @@ class MwpmDecoder final : public Decoder {
 
 bool have_mwpm_decoder() { return have_perfect_matching(); }
 
-std::unique_ptr<Decoder> make_mwpm_decoder(std::shared_ptr<const MatchingGraph> graph) {
+std::unique_ptr<Decoder> make_mwpm_decoder(std::shared_ptr<const MatchingGraph> graph, std::uint64_t table_bytes) {
   if (!have_perfect_matching()) {
     throw InputError("decoder \"mwpm\": this build has no LEMON (install liblemon-dev and reconfigure); "
                      "use \"union_find\"");
   }
-  return std::make_unique<MwpmDecoder>(std::move(graph));
+  const std::uint64_t n = graph->num_detectors;
+  std::shared_ptr<const AllPairs> table;
+  if (n * n * (sizeof(std::int64_t) + sizeof(std::uint64_t)) <= table_bytes) table = all_pairs(*graph);
+  return std::make_unique<MwpmDecoder>(std::move(graph), std::move(table));
 }
 
 }  // namespace qw

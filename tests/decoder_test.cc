@@ -178,7 +178,8 @@ TEST(Decoder, MwpmFindsTheLightestCorrectionOnSmallGraphs) {
     const auto graph = std::make_shared<const MatchingGraph>(matching_graph(random_dem(rng, 7, 12, boundary)));
     if (graph->edges.size() > 16) continue;
     const BruteForce b = brute_force(*graph);
-    auto mwpm = make_decoder(graph, "mwpm");
+    auto mwpm = make_decoder(graph, "mwpm");             // the all-pairs table
+    auto searching = make_mwpm_decoder(graph, 0);        // Dijkstra per shot
     auto uf = make_decoder(graph, "union_find");
     for (std::uint64_t s = 1; s < b.best.size(); ++s) {
       if (b.best[s] < 0) continue;  // no correction has this syndrome
@@ -191,6 +192,9 @@ TEST(Decoder, MwpmFindsTheLightestCorrectionOnSmallGraphs) {
       const double w = mwpm->decode(dets.data(), &obs);
       const double want = static_cast<double>(b.best[s]) / graph->units_per_weight;
       ASSERT_NEAR(w, want, 1e-9) << "trial " << trial << " syndrome " << s;
+      std::uint8_t searched_obs = 0;
+      ASSERT_NEAR(searching->decode(dets.data(), &searched_obs), want, 1e-9) << "search: trial " << trial;
+      EXPECT_NE(std::find(b.best_obs[s].begin(), b.best_obs[s].end(), searched_obs), b.best_obs[s].end());
       const auto& ok = b.best_obs[s];
       EXPECT_NE(std::find(ok.begin(), ok.end(), obs), ok.end()) << "trial " << trial << " syndrome " << s;
       // Union-find: some correction with this syndrome has its weight and observables, at least
@@ -327,6 +331,26 @@ TEST(Decoder, BatchResultsDoNotDependOnThreads) {
     EXPECT_EQ(one.predicted_observables, two.predicted_observables) << kind;
     EXPECT_EQ(one.logical_errors, two.logical_errors) << kind;
     EXPECT_GT(one.thread_s, 0);
+  }
+}
+
+TEST(Decoder, MwpmTableAndSearchGiveTheSameWeights) {
+  if (!have_mwpm_decoder()) GTEST_SKIP() << "built without LEMON";
+  gen::MemorySpec spec;
+  spec.distance = 5;
+  spec.rounds = 5;
+  spec.p = 0.006;
+  const Circuit c = gen::memory_circuit(spec);
+  FrameOptions o;
+  o.shots = 500;
+  const FrameResult f = run_frames(c, o);
+  const auto graph = std::make_shared<const MatchingGraph>(matching_graph(detector_error_model(c), gen::detector_basis(spec)));
+  auto table = make_mwpm_decoder(graph);
+  auto search = make_mwpm_decoder(graph, 0);
+  for (std::uint64_t s = 0; s < o.shots; ++s) {
+    std::uint8_t a = 0, b = 0;
+    const std::uint8_t* dets = f.detectors.data() + s * f.detector_bytes_per_shot;
+    ASSERT_NEAR(table->decode(dets, &a), search->decode(dets, &b), 1e-9) << s;
   }
 }
 
