@@ -71,7 +71,7 @@ fi
 stamp "identity done"
 
 # 4. Benchmarks.
-QWEAVE_BENCH_QUBITS=26,28,30 timeout 100 build-gpu/bench/qweave_bench --benchmark_min_time=0.2 \
+QWEAVE_BENCH_QUBITS=26,30 timeout 150 build-gpu/bench/qweave_bench --benchmark_min_time=0.2 \
   --benchmark_format=json --benchmark_out="$out/bench.json" > "$out/bench.txt" 2>&1
 python3 bench/table.py "$out/bench.json" --device "$gpu" | tee "$out/table.md"
 timeout 45 build-gpu/bench/qweave_noise_bench --benchmark_min_time=0.2 > "$out/noise.txt" 2>&1
