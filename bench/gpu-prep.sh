@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 for d in .gpukit .whl .gpuref .snap; do grep -qx "/$d/" .git/info/exclude || echo "/$d/" >> .git/info/exclude; done
 if [ ! -d .gpukit ]; then
-  EXTRA_PKGS="libopenblas0-pthread libgfortran5 liblemon-dev" ../shared/tools/gpu-kit.sh .gpukit
+  EXTRA_PKGS="libopenblas0-pthread libgfortran5 liblemon-dev libtomlplusplus3" ../shared/tools/gpu-kit.sh .gpukit
   # MPI is off on the GPU machine: drop OpenMPI, the MPI-parallel HDF5 and their runtime libraries.
   rm -f .gpukit/libhdf5-openmpi* .gpukit/libopenmpi* .gpukit/openmpi-* .gpukit/libpmix2* \
         .gpukit/libhwloc15* .gpukit/libevent-* .gpukit/libfabric1* .gpukit/libucx0* .gpukit/libmunge2* \
