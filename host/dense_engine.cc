@@ -1645,8 +1645,36 @@ void apply_unitary(cplx* p, index_t n, GateId gate, std::span<const double> args
       sv::apply_2q_diagonal(p, n, t0, t1, d, cm, cm);
       return;
     }
+#if !defined(QWEAVE_BACKEND_CUDA)
+    // cpu: uncontrolled 2x2 / 4x4 matrices through the fused-block loops, which compute the same
+    // products in the same order (FusedKernel.OneAndTwoQubitBlocksEqualTheGateKernelsBitForBit) and
+    // vectorise; host memory is device memory here, so the matrix can live on the stack.
+    case F::Matrix1:
+    case F::Matrix2:
+      if (cm == 0) {
+        const unsigned k = a.form == F::Matrix1 ? 1u : 2u;
+        const unsigned D = 1u << k;
+        real m[2 * 16];
+        for (unsigned r = 0; r < D; ++r)
+          for (unsigned c = 0; c < D; ++c) {
+            const cplx64 v = k == 1 ? a.m2.m[r * D + c] : a.m4.m[r * D + c];
+            m[c * D + r] = static_cast<real>(v.re);
+            m[D * D + c * D + r] = static_cast<real>(v.im);
+          }
+        const unsigned qs[2] = {t0, t1};
+        sv::apply_dense(p, n, k, qs, m);
+        return;
+      }
+      if (a.form == F::Matrix1) {
+        sv::apply_1q(p, n, t0, to_kernel(a.m2), cm, cm);
+      } else {
+        sv::apply_2q(p, n, t0, t1, to_kernel(a.m4), cm, cm);
+      }
+      return;
+#else
     case F::Matrix1: sv::apply_1q(p, n, t0, to_kernel(a.m2), cm, cm); return;
     case F::Matrix2: sv::apply_2q(p, n, t0, t1, to_kernel(a.m4), cm, cm); return;
+#endif
     case F::Swap: sv::apply_swap(p, n, t0, t1, cm, cm); return;
   }
 }
