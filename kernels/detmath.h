@@ -7,7 +7,6 @@
 #pragma once
 #include <cstdint>
 #include <cstring>
-#include <limits>
 
 #include "kernels/config.h"
 
@@ -24,6 +23,9 @@ QW_HD inline std::uint64_t to_bits(double d) {
   memcpy(&b, &d, sizeof b);
   return b;
 }
+// +infinity and a quiet NaN by their bits (numeric_limits is host-only constexpr under nvcc).
+QW_HD inline double inf() { return from_bits(0x7ff0000000000000ULL); }
+QW_HD inline double nan() { return from_bits(0x7ff8000000000000ULL); }
 // 2^k exactly, for k in [-1022, 1023].
 QW_HD inline double pow2(int k) { return from_bits(static_cast<std::uint64_t>(k + 1023) << 52); }
 // ln 2 split so that k * kLn2Hi is exact for |k| < 2^11 (Cody & Waite; the fdlibm constants).
@@ -61,7 +63,7 @@ QW_HD inline int reduce_exp(double x, double& p) {
 // exp(x) - 1, accurate for small |x|.
 QW_HD inline double expm1(double x) {
   if (!(x == x) || x == 0.0) return x;    // NaN, and +-0 keeps its sign
-  if (x > 709.7) return std::numeric_limits<double>::infinity();
+  if (x > 709.7) return detail::inf();
   if (x < -40.0) return -1.0;              // exp(x) below half an ulp of 1
   double p;
   const int k = reduce_exp(x, p);
@@ -73,7 +75,7 @@ QW_HD inline double expm1(double x) {
 // exp(x); 0 below -708 (results stay normal numbers).
 QW_HD inline double exp(double x) {
   if (!(x == x)) return x;
-  if (x > 709.7) return std::numeric_limits<double>::infinity();
+  if (x > 709.7) return detail::inf();
   if (x < -708.0) return 0.0;
   double p;
   const int k = reduce_exp(x, p);
@@ -114,9 +116,9 @@ QW_HD inline double log_normal(double u) {
 // log(1 + x), accurate for small |x| (Kahan's correction: log(u) x / (u - 1) with u = 1 + x).
 QW_HD inline double log1p(double x) {
   if (!(x == x)) return x;
-  if (x == std::numeric_limits<double>::infinity()) return x;
-  if (x < -1.0) return std::numeric_limits<double>::quiet_NaN();
-  if (x == -1.0) return -std::numeric_limits<double>::infinity();
+  if (x == detail::inf()) return x;
+  if (x < -1.0) return detail::nan();
+  if (x == -1.0) return -detail::inf();
   const double u = 1.0 + x;
   if (u == 1.0) return x;
   return log_normal(u) * (x / (u - 1.0));
@@ -124,9 +126,9 @@ QW_HD inline double log1p(double x) {
 
 // log(u) for u > 0.
 QW_HD inline double log(double u) {
-  if (!(u > 0.0)) return u == 0.0 ? -std::numeric_limits<double>::infinity()
-                                  : std::numeric_limits<double>::quiet_NaN();
-  if (u == std::numeric_limits<double>::infinity()) return u;
+  if (!(u > 0.0)) return u == 0.0 ? -detail::inf()
+                                  : detail::nan();
+  if (u == detail::inf()) return u;
   if (u < 2.2250738585072014e-308) return log_normal(u * 18014398509481984.0) - 37.42994775023705;  // 2^54
   return log_normal(u);
 }
