@@ -60,12 +60,15 @@ __global__ void dense_kernel(fused::DenseArgs f, index_t groups, bool matrix_in_
   real* s = reinterpret_cast<real*>(smem_raw);
   const unsigned D = 1u << f.k;
   const unsigned G = kThreads / D;
+  // A group's inputs at stride D + 1: with the group-minor split a warp reads 32 groups' entry c
+  // at once, and a stride of D doubles would put them all in one bank.
+  const unsigned S = D + 1;
   real* xr = s;
-  real* xi = s + kThreads;
+  real* xi = s + G * S;
   const real* mre = f.mre;
   const real* mim = f.mim;
   if (matrix_in_shared) {
-    real* sm = s + 2 * kThreads;
+    real* sm = s + 2 * G * S;
     for (unsigned e = threadIdx.x; e < 2 * D * D; e += blockDim.x) sm[e] = f.mre[e];
     mre = sm;
     mim = sm + D * D;
@@ -79,13 +82,13 @@ __global__ void dense_kernel(fused::DenseArgs f, index_t groups, bool matrix_in_
   if (live) {
     base = fused::group_base<>(g, f.k, f.sorted);
     const cplx v = f.a[base | f.off[c]];
-    xr[gl * D + c] = v.re;
-    xi[gl * D + c] = v.im;
+    xr[gl * S + c] = v.re;
+    xi[gl * S + c] = v.im;
   }
   __syncthreads();
   if (!live) return;
-  const real yr = fused::dense_row_re(mre, mim, D, c, xr + gl * D, xi + gl * D);
-  const real yi = fused::dense_row_im(mre, mim, D, c, xr + gl * D, xi + gl * D);
+  const real yr = fused::dense_row_re(mre, mim, D, c, xr + gl * S, xi + gl * S);
+  const real yi = fused::dense_row_im(mre, mim, D, c, xr + gl * S, xi + gl * S);
   f.a[base | f.off[c]] = cplx{yr, yi};
 }
 
@@ -101,7 +104,7 @@ void apply_dense(cplx* a, index_t n, unsigned k, const unsigned* qubits, const r
   const unsigned D = 1u << k;
   const unsigned G = kThreads / D;
   const bool in_shared = k <= 5;  // 2 * 32 * 32 doubles = 16 KiB; k = 6 reads it through L1
-  const std::size_t shared = (2 * kThreads + (in_shared ? 2 * D * D : 0)) * sizeof(real);
+  const std::size_t shared = (2 * G * (D + 1) + (in_shared ? 2 * D * D : 0)) * sizeof(real);
   const index_t blocks = (groups + G - 1) / G;
   const bool low_minor = f.sorted[0] == 0;
   dense_kernel<<<static_cast<unsigned>(blocks), kThreads, shared>>>(f, groups, in_shared, low_minor);
