@@ -19,6 +19,7 @@ call in this process (circuit construction excluded).
   flock /tmp/qweave-cpu.lock python3 bench/dense_suite.py build/qweave --out bench/results/cpu-dense-speed.json
   /tmp/qsimvenv/bin/python bench/dense_suite.py ...   (an interpreter with qsimcirq, if any)
   python3 bench/dense_suite.py --table results.json ...   (a Markdown table of one or more runs)
+  python3 bench/dense_suite.py build/qweave --sizes 20,30 --write /tmp/circuits   (the circuits only)
 """
 import argparse
 import json
@@ -228,6 +229,8 @@ def main():
     ap.add_argument("--qweave-single", default="",
                     help="a single-precision qweave (build-single/qweave) to time too: qsim runs in float")
     ap.add_argument("--skip-unfused-above", type=int, default=99)
+    ap.add_argument("--write", default="",
+                    help="only write the circuits (.qasm, the noisy one .stim) into this folder")
     ap.add_argument("--repeat", type=int, default=2,
                     help="runs per timing, the fastest kept (other jobs share this machine)")
     args = ap.parse_args()
@@ -247,6 +250,14 @@ def main():
     if args.only:
         keep = set(args.only.split(","))
         cases = [c for c in cases if c[0] in keep]
+
+    if args.write:
+        os.makedirs(args.write, exist_ok=True)
+        for name, n, gates, shots, noise in cases:
+            ext = ".stim" if noise else ".qasm"
+            with open(os.path.join(args.write, name + ext), "w") as f:
+                f.write(to_stim(n, gates, *noise) if noise else to_qasm(n, gates))
+        return
 
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
