@@ -248,7 +248,24 @@ def threshold(args):
         lo = [max(r[1] - r[2], 0) for r in rows]
         hi = [max(r[3] - r[1], 0) for r in rows]
         ax.errorbar(x, y, yerr=[lo, hi], marker=markers[i % len(markers)], ms=4, capsize=2, label=f"d = {d}")
-    if "threshold" in summary:
+    if args.per_shot:
+        # The file's threshold is a per-round crossing: mark the per-shot crossings of successive
+        # distances instead (log-log interpolation between the bracketing points).
+        ds = sorted(curves)
+        for a, b in zip(ds, ds[1:]):
+            ra = dict((r[0], r[1]) for r in curves[a])
+            rb = dict((r[0], r[1]) for r in curves[b])
+            xs = sorted(set(ra) & set(rb))
+            for x0, x1 in zip(xs, xs[1:]):
+                f0 = math.log(rb[x0]) - math.log(ra[x0]) if ra[x0] > 0 and rb[x0] > 0 else None
+                f1 = math.log(rb[x1]) - math.log(ra[x1]) if ra[x1] > 0 and rb[x1] > 0 else None
+                if f0 is None or f1 is None or f0 * f1 > 0 or f0 == f1:
+                    continue
+                lx = math.log(x0) + (math.log(x1) - math.log(x0)) * f0 / (f0 - f1)
+                ax.axvline(math.exp(lx), color="k", ls=":", lw=1, label=f"d={a}/{b} cross at {math.exp(lx):.3g}")
+                print(f"d={a}/{b}: per-shot curves cross at {math.exp(lx):.4g}")
+                break
+    elif "threshold" in summary:
         t = summary["threshold"]
         ax.axvline(t, color="k", ls="--", lw=1,
                    label=f"threshold {t:.3g} [{summary.get('threshold_low', t):.3g}, "
