@@ -203,6 +203,19 @@ t2_s = 1.0
                InputError);
 }
 
+TEST(LinkCircuit, FrameEngineRunsBellPairs) {
+  // BELL_PAIR(w) on frames: ZZ flips with w(Psi+) + w(Psi-), XX with w(Psi-) + w(Phi-); a second
+  // pair reuses the qubits (the reset must clear the first pair's errors).
+  const Circuit c = parse_stim("BELL_PAIR(0.7, 0.1, 0.05, 0.15) 0 1\nBELL_PAIR(0.7, 0.1, 0.05, 0.15) 0 1\n"
+                               "MZZ 0 1\nMXX 0 1\nDETECTOR rec[-2]\nDETECTOR rec[-1]\n");
+  FrameOptions fo;
+  fo.shots = 100000;
+  fo.seed = 2;
+  const FrameResult r = run_frames(c, fo);
+  expect_rate(r.detector_flip_counts[0] / double(fo.shots), 0.15, fo.shots, "ZZ");
+  expect_rate(r.detector_flip_counts[1] / double(fo.shots), 0.20, fo.shots, "XX");
+}
+
 TEST(LinkCircuit, FrameIdleIsTheTwirledT1T2Channel) {
   // |+> and |0> idle for t: X flips with p_Y + p_Z = (1 - e^{-t/T2})/2, Z-basis flips with
   // p_X + p_Y = gamma/2 = (1 - e^{-t/T1})/2.
