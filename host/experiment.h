@@ -20,8 +20,8 @@ struct LinkExperiment {
   std::uint64_t episodes = 1;
   std::uint64_t seed = 0;
   std::string source = "werner";  // "werner" | "fiber"
-  // "bell_diagonal" (twirled states, every protocol) or "density" (the exact 4x4 state of a single
-  // elementary link: one segment, no purification).
+  // "bell_diagonal" (twirled states, every protocol) or "density" (exact 4x4 states through memories
+  // and swaps, swap_asap or bdcz, any number of segments; no purification).
   bool full_density = false;
   models::LinkParams link;        // one elementary link (segment) of the chain
   double total_length_km = 0;

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 
 #include "kernels/launch.h"
 #include "kernels/link_episodes.h"
@@ -16,8 +17,10 @@
 namespace qw::link {
 namespace {
 
+// S: BellDiagonal (twirled path) or Pair4 (exact path, no purification).
+template <class S>
 struct Ready {
-  BellDiagonal state;
+  S state;
   double time_s;
 };
 
@@ -28,17 +31,46 @@ struct EpisodeState {
   bool failed = false;
 };
 
-// Both qubits of a stored pair wait t seconds.
+// The two state types' operations: a fresh pair, both qubits of a stored pair waiting t seconds,
+// a swap with the local noise, the delivered Bell-diagonal coefficients.
+QW_HD inline BellDiagonal fresh(const ChainParams& p, const BellDiagonal*) { return p.elementary; }
+QW_HD inline Pair4 fresh(const ChainParams& p, const Pair4*) { return p.elementary_density; }
+
 QW_HD inline BellDiagonal stored(const ChainParams& p, BellDiagonal a, double t) {
   if (!(t > 0)) return a;
   a = decohere_twirled(a, t, p.t1_s, p.t2_s);
   return decohere_twirled(a, t, p.t1_s, p.t2_s);
 }
+QW_HD inline Pair4 stored(const ChainParams& p, const Pair4& a, double t) {
+  if (!(t > 0)) return a;
+  return decohere(decohere(a, 0, t, p.t1_s, p.t2_s), 1, t, p.t1_s, p.t2_s);
+}
 
-QW_HD inline Ready elementary(const ChainParams& p, double start, EpisodeState& e) {
+QW_HD inline BellDiagonal swapped_pair(const ChainParams& p, const BellDiagonal& a, const BellDiagonal& b) {
+  return swap(a, b, p.local).state;
+}
+QW_HD inline Pair4 swapped_pair(const ChainParams& p, const Pair4& a, const Pair4& b) {
+  return swap4(a, b, p.local);
+}
+
+QW_HD inline BellDiagonal delivered(const BellDiagonal& a) { return a; }
+QW_HD inline BellDiagonal delivered(const Pair4& a) { return bell_diagonal(a); }
+
+template <class S>
+QW_HD inline S fresh(const ChainParams& p) {
+  return fresh(p, static_cast<const S*>(nullptr));
+}
+
+template <class S>
+QW_HD inline Ready<S> elementary(const ChainParams& p, double start, EpisodeState& e) {
   const std::uint64_t n = geometric_attempts(e.rng.uniform(), p.success_probability);
   e.attempts += n;
-  return {stored(p, p.elementary, p.herald_wait_s), start + static_cast<double>(n) * p.attempt_time_s};
+  return {stored(p, fresh<S>(p), p.herald_wait_s), start + static_cast<double>(n) * p.attempt_time_s};
+}
+
+// One recurrence step on stored pair a and fresh pair b (Bell-diagonal only).
+QW_HD inline BellOutcome purified(const ChainParams& p, const BellDiagonal& a, const BellDiagonal& b) {
+  return p.purification == Purification::bbpssw ? bbpssw(a, b, p.local) : dejmps(a, b, p.local);
 }
 
 // Classical message across the span of a level-`level` pair (2^level segments): one purification
@@ -51,31 +83,33 @@ QW_HD inline unsigned rounds_of(const ChainParams& p) {
   return p.purification == Purification::none ? 0u : p.rounds;
 }
 
-QW_HD Ready nested(const ChainParams& p, unsigned level, unsigned round, double start, EpisodeState& e);
+template <class S>
+QW_HD Ready<S> nested(const ChainParams& p, unsigned level, unsigned round, double start, EpisodeState& e);
 
 // bdcz, level >= 1: two adjacent level-(level-1) pairs, each fully purified, generated in parallel
 // from `start`; swapped when the later is ready (the earlier waits and decoheres; one that would
 // wait past the cut-off is dropped at its cut-off and regenerated from then). With purification the
 // swap outcome must reach the span's ends before the pair is purified (one span_delay); without, the
 // Pauli frames are only needed at delivery and the caller adds the chain delay once.
-QW_HD Ready swapped(const ChainParams& p, unsigned level, double start, EpisodeState& e) {
+template <class S>
+QW_HD Ready<S> swapped(const ChainParams& p, unsigned level, double start, EpisodeState& e) {
   const unsigned rounds = rounds_of(p);
-  Ready a = nested(p, level - 1, rounds, start, e);
-  Ready b = nested(p, level - 1, rounds, start, e);
+  Ready<S> a = nested<S>(p, level - 1, rounds, start, e);
+  Ready<S> b = nested<S>(p, level - 1, rounds, start, e);
   double T = 0;
   while (!e.failed) {
     T = a.time_s > b.time_s ? a.time_s : b.time_s;
     if (!within_cutoff(T - a.time_s, p.cutoff_s)) {
-      a = nested(p, level - 1, rounds, a.time_s + p.cutoff_s, e);
+      a = nested<S>(p, level - 1, rounds, a.time_s + p.cutoff_s, e);
     } else if (!within_cutoff(T - b.time_s, p.cutoff_s)) {
-      b = nested(p, level - 1, rounds, b.time_s + p.cutoff_s, e);
+      b = nested<S>(p, level - 1, rounds, b.time_s + p.cutoff_s, e);
     } else {
       break;
     }
     if (++e.restarts > p.max_restarts) e.failed = true;
   }
-  if (e.failed) return {p.elementary, NAN};
-  const BellDiagonal s = swap(stored(p, a.state, T - a.time_s), stored(p, b.state, T - b.time_s), p.local).state;
+  if (e.failed) return {fresh<S>(p), NAN};
+  const S s = swapped_pair(p, stored(p, a.state, T - a.time_s), stored(p, b.state, T - b.time_s));
   return {s, T + (rounds > 0 ? span_delay(p, level) : 0.0)};
 }
 
@@ -85,12 +119,17 @@ QW_HD Ready swapped(const ChainParams& p, unsigned level, double start, EpisodeS
 // a is dropped at its cut-off and the round restarts from then, b discarded too), the protocol, one
 // classical exchange across the span; success with the map's probability, else the round restarts.
 // Recursion depth <= (levels + 1) (rounds + 1) frames of a few doubles each.
-QW_HD Ready nested(const ChainParams& p, unsigned level, unsigned round, double start, EpisodeState& e) {
-  if (round == 0) return level == 0 ? elementary(p, start, e) : swapped(p, level, start, e);
+template <class S>
+QW_HD Ready<S> nested(const ChainParams& p, unsigned level, unsigned round, double start, EpisodeState& e) {
+  if (round == 0) return level == 0 ? elementary<S>(p, start, e) : swapped<S>(p, level, start, e);
+  if constexpr (!std::is_same_v<S, BellDiagonal>) {
+    e.failed = true;  // purification runs on Bell-diagonal states only (the host rejects it)
+    return {fresh<S>(p), NAN};
+  }
   double t = start;
   while (!e.failed) {
-    const Ready a = nested(p, level, round - 1, t, e);
-    const Ready b = nested(p, level, round - 1, a.time_s, e);
+    const Ready<S> a = nested<S>(p, level, round - 1, t, e);
+    const Ready<S> b = nested<S>(p, level, round - 1, a.time_s, e);
     if (e.failed) break;
     const double waited = b.time_s - a.time_s;
     if (!within_cutoff(waited, p.cutoff_s)) {
@@ -98,17 +137,18 @@ QW_HD Ready nested(const ChainParams& p, unsigned level, unsigned round, double 
       if (++e.restarts > p.max_restarts) e.failed = true;
       continue;
     }
-    const BellDiagonal sa = stored(p, a.state, waited);
-    const BellOutcome o = p.purification == Purification::bbpssw ? bbpssw(sa, b.state, p.local)
-                                                                 : dejmps(sa, b.state, p.local);
-    const double done = b.time_s + span_delay(p, level);
-    if (e.rng.uniform() < o.probability) return {o.state, done};
-    t = done;
+    if constexpr (std::is_same_v<S, BellDiagonal>) {
+      const BellOutcome o = purified(p, stored(p, a.state, waited), b.state);
+      const double done = b.time_s + span_delay(p, level);
+      if (e.rng.uniform() < o.probability) return {o.state, done};
+      t = done;
+    }
     if (++e.restarts > p.max_restarts) e.failed = true;
   }
-  return {p.elementary, NAN};
+  return {fresh<S>(p), NAN};
 }
 
+template <class State>
 struct ChainEpisode {
   ChainParams p;
   std::uint64_t seed, first;
@@ -121,8 +161,8 @@ struct ChainEpisode {
     }
     const unsigned S = p.segments;
     const unsigned rounds = rounds_of(p);
-    Ready seg[kMaxSegments];
-    for (unsigned s = 0; s < S; ++s) seg[s] = nested(p, 0, rounds, 0.0, e);
+    Ready<State> seg[kMaxSegments];
+    for (unsigned s = 0; s < S; ++s) seg[s] = nested<State>(p, 0, rounds, 0.0, e);
     // Swap as soon as every segment holds a pair; pairs that would wait past the cut-off are
     // discarded and regenerated from their discard time.
     double T = 0;
@@ -132,15 +172,15 @@ struct ChainEpisode {
       for (unsigned s = 0; s < S; ++s) T = seg[s].time_s > T ? seg[s].time_s : T;
       for (unsigned s = 0; s < S && !e.failed; ++s) {
         if (!within_cutoff(T - seg[s].time_s, p.cutoff_s)) {
-          seg[s] = nested(p, 0, rounds, seg[s].time_s + p.cutoff_s, e);
+          seg[s] = nested<State>(p, 0, rounds, seg[s].time_s + p.cutoff_s, e);
           again = true;
           if (++e.restarts > p.max_restarts) e.failed = true;
         }
       }
     }
-    BellDiagonal acc = stored(p, seg[0].state, T - seg[0].time_s);
-    for (unsigned s = 1; s < S; ++s) acc = swap(acc, stored(p, seg[s].state, T - seg[s].time_s), p.local).state;
-    write(i, e, acc, e.failed ? NAN : T + (S > 1 ? p.chain_delay_s : 0.0));
+    State acc = stored(p, seg[0].state, T - seg[0].time_s);
+    for (unsigned s = 1; s < S; ++s) acc = swapped_pair(p, acc, stored(p, seg[s].state, T - seg[s].time_s));
+    write(i, e, delivered(acc), e.failed ? NAN : T + (S > 1 ? p.chain_delay_s : 0.0));
   }
   // The whole chain is one level-L pair. Without purification the swap outcomes of every level
   // travel to the end nodes at the end: the chain delay is added once (as in swap_asap).
@@ -151,9 +191,9 @@ struct ChainEpisode {
       return;
     }
     const unsigned rounds = rounds_of(p);
-    const Ready r = nested(p, static_cast<unsigned>(levels), rounds, 0.0, e);
+    const Ready<State> r = nested<State>(p, static_cast<unsigned>(levels), rounds, 0.0, e);
     const double extra = (rounds == 0 && p.segments > 1) ? p.chain_delay_s : 0.0;
-    write(i, e, r.state, e.failed ? NAN : r.time_s + extra);
+    write(i, e, delivered(r.state), e.failed ? NAN : r.time_s + extra);
   }
   QW_HD void write(index_t i, const EpisodeState& e, BellDiagonal acc, double time) const {
     out.time_s[i] = time;
@@ -166,12 +206,14 @@ struct ChainEpisode {
 #if defined(__CUDACC__)
 // nested() and swapped() recurse, so ptxas cannot size the per-thread stack: raise the limit to the
 // episode's depth. Frames (sm_90, ptxas -v): the kernel ~3 KiB (the swap_asap segment array),
-// nested() 240 B, swapped() 184 B; 384 B per frame leaves room for other architectures.
+// nested() 240 B, swapped() 184 B; 384 B per frame leaves room for other architectures. The 4x4
+// path (not yet measured with ptxas -v): 64 segments of 264 B (~17 KiB) plus swap4 temporaries, and
+// up to ~3 KiB per frame (two Ready<Pair4>, the stored copies, swap4 locals).
 void reserve_stack(const ChainParams& p) {
   const unsigned rounds = rounds_of(p);
   const int levels = p.protocol == Protocol::bdcz ? nesting_levels(p.segments) : 0;
   const std::size_t depth = static_cast<std::size_t>((levels < 0 ? 0 : levels) + 1) * (rounds + 2);
-  const std::size_t want = 4096 + 384 * depth;
+  const std::size_t want = p.full_density ? 24576 + 3072 * depth : 4096 + 384 * depth;
   std::size_t have = 0;
   if (cudaDeviceGetLimit(&have, cudaLimitStackSize) != cudaSuccess) {
     (void)cudaGetLastError();
@@ -194,7 +236,11 @@ void run_chain_episodes(const ChainParams& params, std::uint64_t seed, std::uint
 #if defined(__CUDACC__)
   reserve_stack(params);
 #endif
-  for_each_index(count, ChainEpisode{params, seed, first_episode, out});
+  if (params.full_density) {
+    for_each_index(count, ChainEpisode<Pair4>{params, seed, first_episode, out});
+  } else {
+    for_each_index(count, ChainEpisode<BellDiagonal>{params, seed, first_episode, out});
+  }
 }
 
 }  // namespace qw::link

@@ -301,6 +301,72 @@ QW_HD inline Pair4 decohere(const Pair4& p, int qubit, double t_s, double t1_s, 
                     memory_lambda(t_s, t1_s, t2_s));
 }
 
+// Pauli sigma_k (I, X, Y, Z; the BellDiagonal indices) as a 2x2 matrix, row-major.
+QW_HD constexpr Mat2d pauli_matrix(int k) {
+  return k == 0   ? Mat2d{{{1, 0}, {0, 0}, {0, 0}, {1, 0}}}
+         : k == 1 ? Mat2d{{{0, 0}, {1, 0}, {1, 0}, {0, 0}}}
+         : k == 2 ? Mat2d{{{0, 0}, {0, -1}, {0, 1}, {0, 0}}}
+                  : Mat2d{{{1, 0}, {0, 0}, {0, 0}, {-1, 0}}};
+}
+
+// A Pauli channel on one qubit of a 4x4 pair: rho -> sum_k p_k sigma_k rho sigma_k.
+QW_HD inline Pair4 apply_pauli_channel(const Pair4& a, int qubit, PauliProbs q) {
+  Mat2d k[4];
+  int n = 0;
+  for (int i = 0; i < 4; ++i) {
+    if (!(q.p[i] > 0)) continue;
+    const double s = sqrt(q.p[i]);
+    const Mat2d m = pauli_matrix(i);
+    for (int j = 0; j < 4; ++j) k[n].m[j] = s * m.m[j];
+    ++n;
+  }
+  return apply_kraus1(a, qubit, k, n);
+}
+
+// Exact entanglement swapping of two general pairs (A, B) = ab and (C, D) = cd: a Bell measurement
+// on (B, C) with outcome |beta_m> = (I (x) sigma_m)|Phi+>, then sigma_m on D, summed over m; the
+// output is the pair (A, D) (qubit A = bit 0, D = bit 1). Per outcome the operator (A,B,C,D) ->
+// (A,D) is I_A (x) T_m with T_m(e; b, c, d) = conj(sigma_m[c][b]) sigma_m[e][d] / sqrt2: for
+// |Phi+>|Phi+> outcome m leaves (I (x) sigma_m*)|Phi+>, which sigma_m undoes up to a phase. The
+// local noise is the Bell-diagonal swap's, exactly: a Pauli on B or C before a perfect Bell
+// measurement relabels the outcome (sigma_e on C maps beta_m to beta_(m xor e)), and a flipped
+// parity bit picks the wrong correction, so both leave the Pauli channel bell_measurement_noise on
+// D whatever the inputs (docs/physics.md). Trace preserving; for Bell-diagonal inputs it equals
+// swap().
+QW_HD inline Pair4 swap4(const Pair4& ab, const Pair4& cd, LocalNoise noise = {}) {
+  Pair4 out{};
+  for (int m = 0; m < 4; ++m) {
+    const Mat2d s = pauli_matrix(m);
+    // T[e][b * 4 + c * 2 + d], the 1/sqrt2 of both sides folded into the final 1/2.
+    cplx64 T[2][8];
+    for (int e = 0; e < 2; ++e)
+      for (int b = 0; b < 2; ++b)
+        for (int c = 0; c < 2; ++c)
+          for (int d = 0; d < 2; ++d) T[e][b * 4 + c * 2 + d] = conj(s.m[c * 2 + b]) * s.m[e * 2 + d];
+    for (int a = 0; a < 2; ++a) {
+      for (int a2 = 0; a2 < 2; ++a2) {
+        for (int e = 0; e < 2; ++e) {
+          for (int e2 = 0; e2 < 2; ++e2) {
+            cplx64 sum{0, 0};
+            for (int x = 0; x < 8; ++x) {
+              if (T[e][x].re == 0 && T[e][x].im == 0) continue;
+              const int b = x >> 2, c = (x >> 1) & 1, d = x & 1;
+              for (int y = 0; y < 8; ++y) {
+                if (T[e2][y].re == 0 && T[e2][y].im == 0) continue;
+                const int b2 = y >> 2, c2 = (y >> 1) & 1, d2 = y & 1;
+                sum = sum + T[e][x] * ab.at(a + 2 * b, a2 + 2 * b2) * cd.at(c + 2 * d, c2 + 2 * d2) *
+                                conj(T[e2][y]);
+              }
+            }
+            out.at(a + 2 * e, a2 + 2 * e2) = out.at(a + 2 * e, a2 + 2 * e2) + 0.5 * sum;
+          }
+        }
+      }
+    }
+  }
+  return apply_pauli_channel(out, 1, bell_measurement_noise(noise));
+}
+
 // A stored pair is discarded once it has waited longer than the cut-off time (cutoff_s = inf:
 // never). The engine calls this before using a pair.
 QW_HD constexpr bool within_cutoff(double waited_s, double cutoff_s) {

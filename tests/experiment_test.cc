@@ -336,12 +336,12 @@ TEST(LinkExperimentFiber, DensityPathIsExactForAmplitudeDamping) {
   EXPECT_NEAR(r.fidelity_mean - tw.fidelity_mean, g * g / 4, 1e-12);
 }
 
-TEST(LinkExperimentFiber, DensityStateNeedsOneSegmentWithoutPurification) {
+TEST(LinkExperimentFiber, DensityStateNeedsNoPurification) {
   try {
-    qw::parse_experiment("[experiment]\nkind = \"link\"\n[link]\nsegments = 2\nstate = \"density\"\n", "d.toml");
+    qw::parse_experiment("[experiment]\nkind = \"link\"\n[link]\npurification = \"bbpssw\"\nstate = \"density\"\n", "d.toml");
     FAIL();
   } catch (const qw::InputError& e) {
-    EXPECT_NE(std::string(e.what()).find("d.toml:5:9: link.state = \"density\" is available for one segment"),
+    EXPECT_NE(std::string(e.what()).find("d.toml:5:9: link.state = \"density\" is available without purification"),
               std::string::npos) << e.what();
   }
 }
