@@ -12,8 +12,11 @@
 #include <sys/wait.h>
 #include <vector>
 
+#include "tests/tolerance.h"
+
 namespace {
 namespace fs = std::filesystem;
+using qw::testing::tol;
 
 struct CmdResult {
   int status;
@@ -177,15 +180,15 @@ TEST_F(Cli, DensityEngineWritesTheDensityMatrixAndReports) {
   auto at = [&](int row, int col) { return rho[2 * (row * 4 + col)]; };
   // |00> + sqrt(1-g)|11> branch and g|10>: rho[00][00] = 1/2, rho[11][11] = (1-g)/2,
   // rho[01][01] = g/2 (qubit 0 = 1, qubit 1 decayed), rho[00][11] = sqrt(1-g)/2.
-  EXPECT_NEAR(at(0, 0), 0.5, 1e-12);
-  EXPECT_NEAR(at(3, 3), 0.32, 1e-12);
-  EXPECT_NEAR(at(1, 1), 0.18, 1e-12);
-  EXPECT_NEAR(at(0, 3), 0.4, 1e-12);
-  EXPECT_NEAR(at(3, 0), 0.4, 1e-12);
-  EXPECT_NEAR(read_summary(out, "entropy_0"), 1.0, 1e-9);  // qubit 0 stays maximally mixed
+  EXPECT_NEAR(at(0, 0), 0.5, tol(1e-12));
+  EXPECT_NEAR(at(3, 3), 0.32, tol(1e-12));
+  EXPECT_NEAR(at(1, 1), 0.18, tol(1e-12));
+  EXPECT_NEAR(at(0, 3), 0.4, tol(1e-12));
+  EXPECT_NEAR(at(3, 0), 0.4, tol(1e-12));
+  EXPECT_NEAR(read_summary(out, "entropy_0"), 1.0, tol(1e-9));  // qubit 0 stays maximally mixed
   // rho^T_A: diagonal 0.5, 0.18, 0, 0.32 and 0.4 between |10> and |01>; eigenvalues 0.5, 0.32,
   // 0.09 +- 0.41: trace norm 1.64.
-  EXPECT_NEAR(read_summary(out, "log_negativity_0_1"), std::log2(1.64), 1e-9);
+  EXPECT_NEAR(read_summary(out, "log_negativity_0_1"), std::log2(1.64), tol(1e-9));
 }
 
 TEST_F(Cli, PlatformAndReportErrorsExitTwo) {
@@ -209,7 +212,9 @@ TEST_F(Cli, DryRunPrintsThePlanAndRunsNothing) {
   const CmdResult r = run("sim " + big + " --dry-run -o " + out);
   EXPECT_EQ(r.status, 0) << r.out;
   EXPECT_NE(r.out.find("plan: 46 qubits, state vector"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("state: 1048576.0 GiB"), std::string::npos) << r.out;  // 2^46 x 16 bytes
+  // 2^46 amplitudes of 16 bytes (complex double) or 8 bytes (complex float).
+  const std::string state_size = sizeof(qw::real) == sizeof(double) ? "state: 1048576.0 GiB" : "state: 524288.0 GiB";
+  EXPECT_NE(r.out.find(state_size), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("DOES NOT FIT"), std::string::npos) << r.out;
   EXPECT_FALSE(fs::exists(out));
 }

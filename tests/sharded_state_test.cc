@@ -23,11 +23,13 @@
 #include "host/sharded_state.h"
 #include "kernels/statevec.h"
 #include "mpi/runtime.h"
+#include "tests/tolerance.h"
 
 namespace {
 using qw::cplx;
 using qw::GateId;
 using qw::index_t;
+using qw::testing::tol;
 
 constexpr const char* kWorkerEnv = "QWEAVE_SHARDED_WORKER";
 
@@ -108,7 +110,7 @@ void random_circuit(unsigned n, std::uint64_t seed, int gates, bool measure, Rep
       std::vector<cplx> v = ref.to_host();
       const double p1 = host_probability_one(v, q);
       const double sp = sh.probability_one(q);
-      probs_ok = probs_ok && std::abs(sp - p1) < 1e-12;
+      probs_ok = probs_ok && std::abs(sp - p1) < tol(1e-12);
       probs_same = probs_same && same_on_every_rank(sp);
       const int out = sh.measure(q, u);
       // The reference collapse with the sharded decision (u near p1 could round either way).
@@ -118,13 +120,16 @@ void random_circuit(unsigned n, std::uint64_t seed, int gates, bool measure, Rep
         else v[i] = {static_cast<qw::real>(v[i].re / std::sqrt(p)), static_cast<qw::real>(v[i].im / std::sqrt(p))};
       }
       ref.from_host(v);
-      probs_ok = probs_ok && (out == (u < p1 ? 1 : 0) || std::abs(u - p1) < 1e-12);
+      probs_ok = probs_ok && (out == (u < p1 ? 1 : 0) || std::abs(u - p1) < tol(1e-12));
     }
   }
   const std::vector<cplx> got = sh.gather_state();
   if (qw::mpi::rank() == 0) {
     const double d = max_diff(got, ref.to_host());
-    rep.check(d <= 1e-12, "amplitudes " + tag + " max diff " + sci(d) +
+    // The collapses round differently (the sharded state multiplies by 1/sqrt(p) rounded to real, the
+    // reference divides in double): after a few of them float amplitudes differ by ~1e-7, double
+    // ones stay far below 1e-12. Gates alone agree bit for bit in either precision.
+    rep.check(d <= tol(1e-12), "amplitudes " + tag + " max diff " + sci(d) +
                               " exchanges " + std::to_string(sh.exchanges()));
   }
   if (measure) {
