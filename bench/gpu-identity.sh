@@ -21,9 +21,6 @@ run link_cnot_frame sim examples/remote_cnot_link.stim --engine frame --shots 50
 run split_frame     sim examples/surface_split.stim --engine frame --shots 50000 --seed 7
 "$q" run examples/link_werner.toml -o "$d/link_werner.h5" -q > /dev/null || echo "FAILED: link_werner" >&2
 "$q" run examples/link_fiber_chain.toml -o "$d/link_fiber_chain.h5" -q > /dev/null || echo "FAILED: link_fiber_chain" >&2
-"$q" run examples/link_fiber_chain.toml --set 'link.state="density"' --set 'link.purification="none"' \
-  --set link.purification_rounds=0 --set experiment.episodes=20000 -o "$d/chain_density.h5" -q > /dev/null \
-  || echo "FAILED: chain_density" >&2
 "$q" run examples/memory_split.toml -o "$d/memory_split.h5" -q > /dev/null || echo "FAILED: memory_split" >&2
 for f in examples/links/*.toml; do
   b=$(basename "$f" .toml)
