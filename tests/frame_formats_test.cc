@@ -2,6 +2,8 @@
 // /detectors and /observables, appended per shot or split off with --obs-out; refused elsewhere.
 #include <gtest/gtest.h>
 
+#include "tests/command.h"
+
 #include <hdf5.h>
 #include <unistd.h>
 
@@ -18,14 +20,7 @@ namespace {
 namespace fs = std::filesystem;
 
 int run(const std::string& args, std::string* out = nullptr) {
-  FILE* p = popen((std::string(QWEAVE_BINARY) + " " + args + " 2>&1").c_str(), "r");
-  if (!p) return -1;
-  std::array<char, 4096> buf;
-  std::string text;
-  while (std::size_t k = fread(buf.data(), 1, buf.size(), p)) text.append(buf.data(), k);
-  const int st = pclose(p);
-  if (out) *out = text;
-  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  return qw::testing::run_command(std::string(QWEAVE_BINARY) + " " + args, out);
 }
 
 struct Bits {

@@ -2,6 +2,8 @@
 // the samples must be identical (each shot keeps its RNG stream), the file complete, `ranks` set.
 #include <gtest/gtest.h>
 
+#include "tests/command.h"
+
 #include <hdf5.h>
 #include <unistd.h>
 
@@ -21,19 +23,7 @@ namespace {
 namespace fs = std::filesystem;
 
 #if defined(QWEAVE_HAVE_MPI) && defined(QWEAVE_MPIEXEC)
-int run(const std::string& args, std::string* out = nullptr) {
-  // As root (CI), OpenMPI needs --allow-run-as-root; --oversubscribe lets 4 ranks share 2 cores.
-  const std::string cmd = std::string(QWEAVE_MPIEXEC) + (geteuid() == 0 ? " --allow-run-as-root" : "") +
-                          " --oversubscribe " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return -1;
-  std::array<char, 4096> buf;
-  std::string text;
-  while (std::size_t k = fread(buf.data(), 1, buf.size(), p)) text.append(buf.data(), k);
-  const int st = pclose(p);
-  if (out) *out = text;
-  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
+int run(const std::string& args, std::string* out = nullptr) { return qw::testing::run_mpi(args, out); }
 
 struct FileContents {
   std::vector<std::uint8_t> measurements;
