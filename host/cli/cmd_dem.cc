@@ -21,18 +21,21 @@ void add_dem(CLI::App& app, DemArgs& a) {
   cmd->add_option("-o,--output", a.output, "Output file (default: standard output)");
 }
 
-int run_dem(const DemArgs& a) {
-  const Circuit circuit = read_circuit_file(a.circuit, format_from_name(a.format));
-  const std::string text = detector_error_model(circuit).str();
-  if (a.output.empty() || a.output == "-") {
+void write_text_output(const std::string& path, const std::string& text, const char* what) {
+  if (path.empty() || path == "-") {
     std::fwrite(text.data(), 1, text.size(), stdout);
     std::fflush(stdout);
-    return kExitOk;
+    return;
   }
-  std::ofstream out(a.output, std::ios::binary);
+  std::ofstream out(path, std::ios::binary);
   out << text;
   out.close();
-  if (!out) throw std::runtime_error(fmt::format("{}: cannot write the detector error model", a.output));
+  if (!out) throw std::runtime_error(fmt::format("{}: cannot write the {}", path, what));
+}
+
+int run_dem(const DemArgs& a) {
+  const Circuit circuit = read_circuit_file(a.circuit, format_from_name(a.format));
+  write_text_output(a.output, detector_error_model(circuit).str(), "detector error model");
   return kExitOk;
 }
 

@@ -63,16 +63,7 @@ int run_gen(const GenArgs& a) {
   spec.purification_rounds = a.purification_rounds;
   spec.link_wait_s = a.link_wait_s;
   spec.link = a.link;
-  const std::string text = gen::memory_circuit_text(spec);
-  if (a.output.empty() || a.output == "-") {
-    std::fwrite(text.data(), 1, text.size(), stdout);
-    std::fflush(stdout);
-    return kExitOk;
-  }
-  std::ofstream out(a.output, std::ios::binary);
-  out << text;
-  out.close();
-  if (!out) throw std::runtime_error(fmt::format("{}: cannot write the circuit", a.output));
+  write_text_output(a.output, gen::memory_circuit_text(spec), "circuit");
   return kExitOk;
 }
 

@@ -61,6 +61,9 @@ struct DemArgs {
   std::string output;  // "" or "-": standard output
 };
 void add_dem(CLI::App& app, DemArgs& args);
+// Writes text to `path`, or to standard output for "" or "-" (qweave dem, qweave gen); `what` names
+// it in the error when the file cannot be written.
+void write_text_output(const std::string& path, const std::string& text, const char* what);
 int run_dem(const DemArgs& args);
 
 struct GenArgs {
