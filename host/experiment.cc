@@ -73,7 +73,7 @@ constexpr Key kKeys[] = {
     {"link", "protocol", Type::String, "repeater protocol: \"swap_asap\" or \"bdcz\" (nested, 2^n segments)"},
     {"link", "purification", Type::String, "\"none\", \"bbpssw\" or \"dejmps\""},
     {"link", "purification_rounds", Type::Integer, "recurrence rounds on every segment"},
-    {"link", "state", Type::String, "\"bell_diagonal\" (twirled) or \"density\" (exact 4x4 memories and swaps; no purification)"},
+    {"link", "state", Type::String, "\"bell_diagonal\" (twirled) or \"density\" (exact 4x4 memories, swaps and purification)"},
     {"memory", "t1_s", Type::Number, "T1 of the memory qubits (inf: no decay)"},
     {"memory", "t2_s", Type::Number, "T2 of the memory qubits (<= 2 T1)"},
     {"memory", "cutoff_s", Type::Number, "a stored pair waiting longer is discarded"},
@@ -560,10 +560,6 @@ Experiment parse_experiment(const std::string& text, const std::string& source_n
   const std::string state = r.string("link", "state", "bell_diagonal");
   if (state == "density") {
     e.full_density = true;
-    if (e.purification != link::Purification::none) {
-      r.bad("link", "state", "= \"density\" is available without purification so far (purification runs on "
-                             "Bell-diagonal states): set purification = \"none\" or state = \"bell_diagonal\"");
-    }
 #if defined(QWEAVE_BACKEND_CUDA)
     if (e.segments > 1) {
       r.bad("link", "state", "= \"density\" with segments > 1 runs on the cpu backend only so far (build with "
@@ -628,7 +624,7 @@ LinkExperimentResult run_link_experiment(const LinkExperiment& e) {
   const std::uint64_t chunk = std::uint64_t{1} << 20;
   // The exact path of one segment: the same attempts (draw 0 of the episode's stream) and times as
   // the chain kernel's single segment, the delivered 4x4 state decohering exactly for the herald
-  // wait. Chains (segments > 1) run the chain kernel's 4x4 path (c.full_density).
+  // wait. Chains (segments > 1) and purified links run the chain kernel's 4x4 path (c.full_density).
   link::ElementaryLinkParams ep;
   ep.success_probability = c.success_probability;
   ep.attempt_time_s = c.attempt_time_s;
@@ -643,7 +639,7 @@ LinkExperimentResult run_link_experiment(const LinkExperiment& e) {
     const std::uint64_t cnt = std::min(chunk, n - first);
     DeviceArray<double> t(cnt), f(cnt), b(4 * cnt);
     DeviceArray<std::uint64_t> a(cnt);
-    if (e.full_density && e.segments == 1) {
+    if (e.full_density && e.segments == 1 && e.purification_rounds == 0) {
       link::run_elementary_episodes(ep, e.seed, first, cnt, {t.data(), a.data(), f.data(), b.data()});
     } else {
       link::run_chain_episodes(c, e.seed, first, cnt, {t.data(), a.data(), f.data(), b.data()});

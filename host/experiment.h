@@ -21,7 +21,7 @@ struct LinkExperiment {
   std::uint64_t seed = 0;
   std::string source = "werner";  // "werner" | "fiber"
   // "bell_diagonal" (twirled states, every protocol) or "density" (exact 4x4 states through memories
-  // and swaps, swap_asap or bdcz, any number of segments; no purification).
+  // swaps and purification, swap_asap or bdcz, any number of segments).
   bool full_density = false;
   models::LinkParams link;        // one elementary link (segment) of the chain
   double total_length_km = 0;

@@ -17,7 +17,7 @@
 namespace qw::link {
 namespace {
 
-// S: BellDiagonal (twirled path) or Pair4 (exact path, no purification).
+// S: BellDiagonal (twirled path) or Pair4 (exact path).
 template <class S>
 struct Ready {
   S state;
@@ -68,9 +68,12 @@ QW_HD inline Ready<S> elementary(const ChainParams& p, double start, EpisodeStat
   return {stored(p, fresh<S>(p), p.herald_wait_s), start + static_cast<double>(n) * p.attempt_time_s};
 }
 
-// One recurrence step on stored pair a and fresh pair b (Bell-diagonal only).
+// One recurrence step on stored pair a and fresh pair b.
 QW_HD inline BellOutcome purified(const ChainParams& p, const BellDiagonal& a, const BellDiagonal& b) {
   return p.purification == Purification::bbpssw ? bbpssw(a, b, p.local) : dejmps(a, b, p.local);
+}
+QW_HD inline Pair4Outcome purified(const ChainParams& p, const Pair4& a, const Pair4& b) {
+  return p.purification == Purification::bbpssw ? bbpssw4(a, b, p.local) : dejmps4(a, b, p.local);
 }
 
 // Classical message across the span of a level-`level` pair (2^level segments): one purification
@@ -122,10 +125,6 @@ QW_HD Ready<S> swapped(const ChainParams& p, unsigned level, double start, Episo
 template <class S>
 QW_HD Ready<S> nested(const ChainParams& p, unsigned level, unsigned round, double start, EpisodeState& e) {
   if (round == 0) return level == 0 ? elementary<S>(p, start, e) : swapped<S>(p, level, start, e);
-  if constexpr (!std::is_same_v<S, BellDiagonal>) {
-    e.failed = true;  // purification runs on Bell-diagonal states only (the host rejects it)
-    return {fresh<S>(p), NAN};
-  }
   double t = start;
   while (!e.failed) {
     const Ready<S> a = nested<S>(p, level, round - 1, t, e);
@@ -137,12 +136,10 @@ QW_HD Ready<S> nested(const ChainParams& p, unsigned level, unsigned round, doub
       if (++e.restarts > p.max_restarts) e.failed = true;
       continue;
     }
-    if constexpr (std::is_same_v<S, BellDiagonal>) {
-      const BellOutcome o = purified(p, stored(p, a.state, waited), b.state);
-      const double done = b.time_s + span_delay(p, level);
-      if (e.rng.uniform() < o.probability) return {o.state, done};
-      t = done;
-    }
+    const auto o = purified(p, stored(p, a.state, waited), b.state);
+    const double done = b.time_s + span_delay(p, level);
+    if (e.rng.uniform() < o.probability) return {o.state, done};
+    t = done;
     if (++e.restarts > p.max_restarts) e.failed = true;
   }
   return {fresh<S>(p), NAN};

@@ -9,9 +9,10 @@
 //    2^L segments, nested. Level 0: each segment's pair purified `rounds` times; level l >= 1: two
 //    adjacent level-(l-1) pairs, produced in parallel, are swapped, and the swapped pair is purified
 //    `rounds` times at level l (classical messages across the level's span of 2^l segments).
-// Bell-diagonal (twirled) states, or, with full_density and no purification, exact 4x4 density
-// matrices (memories: exact amplitude and phase damping; swaps: swap4), with the same draws,
-// attempts and times as the Bell-diagonal path for the same seed. One thread per episode; every
+// Bell-diagonal (twirled) states, or, with full_density, exact 4x4 density matrices (memories:
+// exact amplitude and phase damping; swaps: swap4; purification: dejmps4, bbpssw4), with the same
+// draws in the same order as the Bell-diagonal path for the same seed (the times and attempts agree
+// until a purification round's success probability differs between the two states). One thread per episode; every
 // episode depends only on (seed, episode index). Time model and its choices: docs/experiments.md ("The model of a link episode").
 #pragma once
 #include <cstdint>
@@ -50,7 +51,7 @@ struct ChainParams {
                                    // bdcz, level l: 2^l segment_delay_s across a level-l pair's span
   BellDiagonal elementary;         // delivered by one successful attempt
   // true: every pair is a 4x4 density matrix, starting from elementary_density (whose twirl is
-  // elementary); needs purification = none (an episode with purification fails with NaN time).
+  // elementary).
   bool full_density = false;
   Pair4 elementary_density;
   Purification purification = Purification::none;

@@ -367,6 +367,93 @@ QW_HD inline Pair4 swap4(const Pair4& ab, const Pair4& cd, LocalNoise noise = {}
   return apply_pauli_channel(out, 1, bell_measurement_noise(noise));
 }
 
+// ---- Purification of two full 4x4 pairs ------------------------------------------------------
+
+// A map on 4x4 pairs that may fail: the normalised kept pair and the probability of keeping it.
+struct Pair4Outcome {
+  Pair4 state;
+  double probability = 1;
+};
+
+// rho -> (U_A (x) U_B) rho (U_A (x) U_B)^dagger.
+QW_HD inline Pair4 apply_local(const Pair4& p, const Mat2d& ua, const Mat2d& ub) {
+  return apply_kraus1(apply_kraus1(p, 0, &ua, 1), 1, &ub, 1);
+}
+
+// Rx(t) = exp(-i t X / 2) at t = +-pi/2: (I -+ i X)/sqrt2.
+QW_HD inline Mat2d rx_quarter_turn(bool positive) {
+  const double h = 0.70710678118654752440, s = positive ? -h : h;
+  return Mat2d{{{h, 0}, {0, s}, {0, s}, {h, 0}}};
+}
+
+namespace link_detail {
+// The bilateral CNOT step of bilateral_cnot_keep on two general pairs (same circuit, same noise).
+// After CNOT A1 -> A2 and B1 -> B2, the measured bits are mA = a1 ^ a2, mB = b1 ^ b2, so the block
+// of pair 1 for the outcome m = mA + 2 mB (both measured qubits projected, traced out) is
+// M_m(r, c) = rho1(r, c) rho2(r ^ m, c ^ m), with r, c pair indices (bit 0 = A, bit 1 = B).
+// DEPOLARIZE2(p) on (A1, A2) is the fully depolarising channel with probability q = 16 p / 15: it
+// replaces M_m by (I_A / 4) (x) tau_B(mB), tau_B(mB) = sum_mA tr_A M_(mA + 2 mB); likewise on
+// (B1, B2), and both together leave I / 16. A readout flip on either measured bit turns agreement
+// into disagreement and back: an outcome with mA = mB is kept with 1 - f, the others with
+// f = 2 r (1 - r). Deterministic; the kept pair normalised, with its probability.
+QW_HD inline Pair4Outcome bilateral_cnot_keep4(const Pair4& p1, const Pair4& p2, LocalNoise n) {
+  const double q = 16 * n.two_qubit_depolarising / 15, r = n.readout_error, f = 2 * r * (1 - r);
+  Pair4 out{};
+  cplx64 tau[2][4] = {}, omega[2][4] = {};  // [mB or mA][2x2 row-major]
+  for (int m = 0; m < 4; ++m) {
+    const int ma = m & 1, mb = m >> 1;
+    const double w = ma == mb ? 1 - f : f;
+    for (int row = 0; row < 4; ++row) {
+      for (int col = 0; col < 4; ++col) {
+        const cplx64 v = p1.at(row, col) * p2.at(row ^ m, col ^ m);
+        out.at(row, col) = out.at(row, col) + (w * (1 - q) * (1 - q)) * v;
+        // tr_A: rows/cols with equal A bits feed tau[mB][b, b']; tr_B likewise for omega[mA].
+        if ((row & 1) == (col & 1)) tau[mb][(row >> 1) * 2 + (col >> 1)] = tau[mb][(row >> 1) * 2 + (col >> 1)] + v;
+        if ((row >> 1) == (col >> 1)) omega[ma][(row & 1) * 2 + (col & 1)] = omega[ma][(row & 1) * 2 + (col & 1)] + v;
+      }
+    }
+  }
+  for (int m = 0; m < 4; ++m) {
+    const int ma = m & 1, mb = m >> 1;
+    const double w = ma == mb ? 1 - f : f;
+    for (int row = 0; row < 4; ++row) {
+      for (int col = 0; col < 4; ++col) {
+        cplx64 v{0, 0};
+        // (I_A / 4) (x) tau_B(mB) (tau summed over mA already), and omega_A(mA) (x) I_B / 4.
+        if ((row & 1) == (col & 1)) v = v + 0.25 * tau[mb][(row >> 1) * 2 + (col >> 1)];
+        if ((row >> 1) == (col >> 1)) v = v + 0.25 * omega[ma][(row & 1) * 2 + (col & 1)];
+        out.at(row, col) = out.at(row, col) + (w * q * (1 - q)) * v;
+      }
+    }
+  }
+  // Both sides depolarised: I_{A1 B1} / 16 for each outcome, the total trace being 1.
+  const double both = q * q * (2 * (1 - f) + 2 * f) / 16;
+  for (int k = 0; k < 4; ++k) out.at(k, k) = out.at(k, k) + cplx64{both, 0};
+  const double prob = trace(out);
+  Pair4Outcome o{out, prob};
+  if (prob > 0) {
+    for (auto& v : o.state.rho) v = (1 / prob) * v;
+  }
+  return o;
+}
+}  // namespace link_detail
+
+// DEJMPS on two general pairs: the local rotations Rx(pi/2) on A's qubits and Rx(-pi/2) on B's,
+// then the bilateral CNOT, pair 2 measured, pair 1 kept when the results agree (not rotated back,
+// as dejmps()). For Bell-diagonal inputs the kept pair equals to_pair4(dejmps(...).state).
+QW_HD inline Pair4Outcome dejmps4(const Pair4& a, const Pair4& b, LocalNoise noise = {}) {
+  const Mat2d ua = rx_quarter_turn(true), ub = rx_quarter_turn(false);
+  return link_detail::bilateral_cnot_keep4(apply_local(a, ua, ub), apply_local(b, ua, ub), noise);
+}
+
+// BBPSSW on two general pairs: its U (x) U* twirls leave Werner states of the inputs' fidelities
+// (the Phi+ weight, which the twirl keeps), so the map is bbpssw() on those, the output a Werner
+// state. Exact for any inputs.
+QW_HD inline Pair4Outcome bbpssw4(const Pair4& a, const Pair4& b, LocalNoise noise = {}) {
+  const BellOutcome o = bbpssw(bell_diagonal(a), bell_diagonal(b), noise);
+  return {to_pair4(o.state), o.probability};
+}
+
 // A stored pair is discarded once it has waited longer than the cut-off time (cutoff_s = inf:
 // never). The engine calls this before using a pair.
 QW_HD constexpr bool within_cutoff(double waited_s, double cutoff_s) {

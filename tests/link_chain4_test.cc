@@ -1,7 +1,7 @@
 // The exact 4x4 path of repeater chains: swap4 against the Bell-diagonal swap and closed forms, the
 // teleportation identity, the chain kernel's 4x4 path against its Bell-diagonal path (same draws;
 // equal with dephasing only, different with amplitude damping, with a closed form) and the
-// experiment parser's state = "density" checks.
+// experiment parser's state = "density" checks (purification on 4x4 pairs: link_purify4_test.cc).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -245,15 +245,6 @@ TEST(LinkChain4, AmplitudeDampingSeparatesThePathsInLongChains) {
   }
 }
 
-TEST(LinkChain4, PurificationFailsOnTheDensityPath) {
-  // The host rejects it; the kernel fails the episode (NaN time) rather than guess.
-  link::ChainParams p = density(chain(2, link::Protocol::swap_asap, werner(0.9)));
-  p.purification = link::Purification::dejmps;
-  p.rounds = 1;
-  const ChainRun r = run_chain(p, 1, 4);
-  for (double t : r.time_s) EXPECT_TRUE(std::isnan(t));
-}
-
 // ---- The experiment file ---------------------------------------------------------------------------
 
 TEST(LinkChain4Experiment, DensityChainsParseAndRunWithBothProtocols) {
@@ -269,19 +260,6 @@ TEST(LinkChain4Experiment, DensityChainsParseAndRunWithBothProtocols) {
     EXPECT_EQ(a.attempts, b.attempts);
     EXPECT_EQ(a.time_s, b.time_s);
     for (std::size_t i = 0; i < a.fidelity.size(); ++i) EXPECT_NEAR(a.fidelity[i], b.fidelity[i], kTol) << protocol;
-  }
-}
-
-TEST(LinkChain4Experiment, DensityWithPurificationIsAnInputError) {
-  try {
-    parse_experiment("[experiment]\nkind = \"link\"\n[link]\nsegments = 4\npurification = \"dejmps\"\n"
-                     "purification_rounds = 1\nstate = \"density\"\n",
-                     "d.toml");
-    FAIL() << "no error";
-  } catch (const InputError& e) {
-    EXPECT_NE(std::string(e.what()).find("d.toml:7:9: link.state = \"density\" is available without purification"),
-              std::string::npos)
-        << e.what();
   }
 }
 

@@ -1,7 +1,8 @@
 // Cross-engine check of the purification maps: the dense density-matrix engine (qw::run_dense,
 // exact channels) runs DEJMPS and BBPSSW as a 4-qubit circuit, and the kept pair with its success
-// probability is compared with the closed-form maps (kernels/link_maps.h) and with the explicit 4x4
-// reference circuits (models/link_reference.h), to 1e-10 (1e-5 in a single-precision build).
+// probability is compared with the closed-form maps (kernels/link_maps.h: the Bell-diagonal maps and
+// dejmps4 on general pairs, the link engine's 4x4 path) and with the explicit 4x4 reference
+// circuits (models/link_reference.h), to 1e-10 (1e-5 in a single-precision build).
 //
 // Circuit, qubits A1 = 0, B1 = 1 (pair 1, kept) and A2 = 2, B2 = 3 (pair 2, measured):
 //   * each pair: H A; CX A B (|Phi+>), then PAULI_CHANNEL_1(pX, pY, pZ) on A, which makes the
@@ -47,6 +48,8 @@ std::string pair_circuit(int a, int b, BellDiagonal s) {
          ") " + std::to_string(a) + "\n";
 }
 
+std::string purification_steps(LocalNoise n, bool dejmps_rotations);
+
 std::string purification_circuit(BellDiagonal p1, BellDiagonal p2, LocalNoise n, bool dejmps_rotations,
                                   bool werner_via_depolarize1 = false) {
   std::string c;
@@ -56,6 +59,12 @@ std::string purification_circuit(BellDiagonal p1, BellDiagonal p2, LocalNoise n,
   } else {
     c = pair_circuit(0, 1, p1) + pair_circuit(2, 3, p2);
   }
+  return c + purification_steps(n, dejmps_rotations);
+}
+
+// The protocol's steps after the pairs are made (qubits 0, 1 and 2, 3).
+std::string purification_steps(LocalNoise n, bool dejmps_rotations) {
+  std::string c;
   const double pi = std::acos(-1.0);
   if (dejmps_rotations) c += "RX(" + num(pi / 2) + ") 0 2\nRX(" + num(-pi / 2) + ") 1 3\n";
   c += "CX 0 2\n";
@@ -130,6 +139,57 @@ std::string label(const Case& c) {
   return "p1 = (" + num(c.p1[0]) + ", " + num(c.p1[1]) + ", " + num(c.p1[2]) + ", " + num(c.p1[3]) +
          "), p2 = (" + num(c.p2[0]) + ", " + num(c.p2[1]) + ", " + num(c.p2[2]) + ", " + num(c.p2[3]) +
          "), p2q = " + num(c.noise.two_qubit_depolarising) + ", readout = " + num(c.noise.readout_error);
+}
+
+// General (not Bell-diagonal) pairs: RY(theta) then CX, a tilt RY(0.35) on B, amplitude damping on
+// A, a phase and DEPOLARIZE1 on B. The dense engine runs the preparation alone (two qubits) for each pair's 4x4
+// state, then preparation and DEJMPS on four qubits; the kept pair equals dejmps4 of the two states
+// (the link engine's exact path), for Bell-diagonal-free inputs and noisy local operations.
+std::string general_pair(int a, int b, double theta, double gamma, double phase, double p) {
+  const std::string A = std::to_string(a), B = std::to_string(b);
+  return "RY(" + num(theta) + ") " + A + "\nCX " + A + " " + B + "\nRY(0.35) " + B + "\nAMPLITUDE_DAMP(" + num(gamma) + ") " + A +
+         "\nRZ(" + num(phase) + ") " + B + "\nDEPOLARIZE1(" + num(p) + ") " + B + "\n";
+}
+
+Pair4 dense_pair(const std::string& prep) {
+  DenseOptions o;
+  o.representation = Representation::DensityMatrix;
+  o.keep_state = true;
+  const DenseResult r = run_dense(parse_stim(prep, "pair.stim"), o);
+  Pair4 p;
+  EXPECT_EQ(r.state.size(), 16u);
+  for (std::size_t i = 0; i < 16 && i < r.state.size(); ++i) {
+    p.rho[i] = {static_cast<double>(r.state[i].re), static_cast<double>(r.state[i].im)};
+  }
+  return p;
+}
+
+TEST(LinkCrosscheck, DejmpsOnGeneralPairsDenseEngineMatchesThe4x4Map) {
+  struct Prep {
+    double theta, gamma, phase, p;
+  };
+  const std::vector<std::pair<Prep, Prep>> preps = {
+      {{1.3, 0.2, 0.3, 0.05}, {1.4, 0.1, -0.2, 0.02}},
+      {{1.1, 0.4, 0.0, 0.0}, {1.1, 0.4, 0.0, 0.0}},
+      {{1.5, 0.05, 0.7, 0.1}, {1.2, 0.3, 0.1, 0.0}},
+  };
+  for (const LocalNoise n : {LocalNoise{}, LocalNoise{0.02, 0.01}}) {
+    for (const auto& [x, y] : preps) {
+      const Pair4 p1 = dense_pair(general_pair(0, 1, x.theta, x.gamma, x.phase, x.p));
+      const Pair4 p2 = dense_pair(general_pair(0, 1, y.theta, y.gamma, y.phase, y.p));
+      const Kept dense = run_and_keep(general_pair(0, 1, x.theta, x.gamma, x.phase, x.p) +
+                                      general_pair(2, 3, y.theta, y.gamma, y.phase, y.p) +
+                                      purification_steps(n, true));
+      const Pair4Outcome map = dejmps4(p1, p2, n);
+      EXPECT_NEAR(dense.probability, map.probability, kTol);
+      expect_pair_near(dense.state, map.state, "dense vs dejmps4");
+      // Not Bell-diagonal: the 4x4 path carries something the twirl would drop.
+      const Pair4 twirled = to_pair4(bell_diagonal(dense.state));
+      double off = 0;
+      for (int i = 0; i < 16; ++i) off += norm2(dense.state.rho[i] - twirled.rho[i]);
+      EXPECT_GT(off, 1e-4);
+    }
+  }
 }
 
 // DEPOLARIZE1(1 - F) after H, CX gives exactly the Werner state of fidelity F.
