@@ -21,6 +21,9 @@ run link_cnot_frame sim examples/remote_cnot_link.stim --engine frame --shots 50
 run split_frame     sim examples/surface_split.stim --engine frame --shots 50000 --seed 7
 "$q" run examples/link_werner.toml -o "$d/link_werner.h5" -q > /dev/null || echo "FAILED: link_werner" >&2
 "$q" run examples/link_fiber_chain.toml -o "$d/link_fiber_chain.h5" -q > /dev/null || echo "FAILED: link_fiber_chain" >&2
+# The exact 4x4 chain with purification and amplitude damping (T1 = 0.2 s): the Pair4 kernel.
+"$q" run examples/link_fiber_chain.toml --set 'link.state="density"' --set memory.t1_s=0.2 --set memory.t2_s=0.2 \
+  --set experiment.episodes=5000 -o "$d/link_fiber_chain_density.h5" -q > /dev/null || echo "FAILED: link_fiber_chain_density" >&2
 "$q" run examples/memory_split.toml -o "$d/memory_split.h5" -q > /dev/null || echo "FAILED: memory_split" >&2
 for f in examples/links/*.toml; do
   b=$(basename "$f" .toml)

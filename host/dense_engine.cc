@@ -287,6 +287,31 @@ FusionOptions fusion_options(const DenseOptions& o, Rep rep, bool skip_collapse)
 
 // ---- the batched executor --------------------------------------------------------------------
 
+// The deliveries of LINK(name) for this instruction, or an error at the instruction when the run
+// has no definition for the name.
+const LinkDeliveries& link_deliveries_of(const Circuit& c, const Instruction& op, const CircuitLinks* links,
+                                         const std::string& name) {
+  if (!links || !links->deliveries.count(name)) {
+    throw error_at(c, op, fmt::format("LINK({}) needs the link's definition (qweave sim --link {}=FILE.toml)",
+                                      name, name));
+  }
+  return links->deliveries.at(name);
+}
+
+// The mean over the run's shots of the k-th delivered pair's weights (I, X, Y, Z on qubit a): what
+// a density matrix applies for LINK.
+PauliChannel mean_link_channel(const CircuitLinks& links, const LinkDeliveries& d, std::uint64_t k) {
+  PauliChannel ch;
+  ch.probs = {0, 0, 0, 0};
+  for (std::uint64_t s = 0; s < links.shots; ++s)
+    for (unsigned j = 0; j < 4; ++j) ch.probs[j] += d.state(s, k)[j] / static_cast<double>(links.shots);
+  return ch;
+}
+
+constexpr const char* kLinkDensityWaitError =
+    "LINK with decoherence of the waiting qubits (--t1/--t2) runs on trajectories (--engine sv) or "
+    "frames: the density matrix would need every delivery time";
+
 class Executor {
  public:
   Executor(const DenseOptions& o, Rep rep, unsigned n, index_t max_batch, std::uint64_t record_bits)
@@ -640,23 +665,12 @@ class Executor {
   void link_pair(const Circuit& c, const Instruction& op, unsigned a, unsigned b) {
     const std::string& name = c.link_names.at(static_cast<std::size_t>(c.args(op)[0]));
     const CircuitLinks* links = o_.links;
-    if (!links || !links->deliveries.count(name)) {
-      throw error_at(c, op, fmt::format("LINK({}) needs the link's definition (qweave sim --link {}=FILE.toml)",
-                                        name, name));
-    }
-    const LinkDeliveries& d = links->deliveries.at(name);
+    const LinkDeliveries& d = link_deliveries_of(c, op, links, name);
     const std::uint64_t k = link_next_[name]++;
     phi_plus(a, b);
     if (rep_ == Rep::DensityMatrix) {
-      if (links->waiting_decoheres() && n_ > 2) {
-        throw error_at(c, op, "LINK with decoherence of the waiting qubits (--t1/--t2) runs on trajectories "
-                              "(--engine sv) or frames: the density matrix would need every delivery time");
-      }
-      PauliChannel ch;
-      ch.probs = {0, 0, 0, 0};
-      for (std::uint64_t s = 0; s < links->shots; ++s)
-        for (unsigned j = 0; j < 4; ++j) ch.probs[j] += d.state(s, k)[j] / static_cast<double>(links->shots);
-      pauli_channel(ch, a, 0);
+      if (links->waiting_decoheres() && n_ > 2) throw error_at(c, op, kLinkDensityWaitError);
+      pauli_channel(mean_link_channel(*links, d, k), a, 0);
       return;
     }
     // One uniform per shot from the shot's own stream: code 0..3 = I, X, Y, Z.
@@ -1093,16 +1107,15 @@ class ShardedShot {
       }
       case GateId::BELL_PAIR:
         for (std::size_t i = 0; i + 1 < ts.size(); i += 2) {
-          for (const std::uint32_t q : {ts[i].value, ts[i + 1].value}) {
-            if (measure('Z', q, uniform01(seed_, shot_, draw_++))) pauli('X', q);
-          }
-          gate(GateId::H, {}, {ts[i].value});
-          gate(GateId::CX, {}, {ts[i].value, ts[i + 1].value});
+          phi_plus(ts[i].value, ts[i + 1].value);
           const auto w = bell_pair_weights(args);
           PauliChannel ch;
           ch.probs = {w[0], w[1], w[2], w[3]};
           pauli_channel(ch, ts[i].value, 0);
         }
+        return;
+      case GateId::LINK:
+        for (std::size_t i = 0; i + 1 < ts.size(); i += 2) link_pair(c, op, ts[i].value, ts[i + 1].value);
         return;
       default: break;
     }
@@ -1156,10 +1169,40 @@ class ShardedShot {
     if (info.kind == GateKind::Annotation) return;
     throw error_at(c, op, fmt::format("{} is not supported on a state sharded over MPI ranks yet "
                                       "(unitaries, Z/X/Y measurements and resets, Pauli, heralded and "
-                                      "Kraus channels, BELL_PAIR are); run it on one rank", info.name));
+                                      "Kraus channels, BELL_PAIR, LINK are); run it on one rank", info.name));
   }
 
  private:
+  // Resets a and b (a measurement and a flip each, one draw each) and prepares |Phi+>.
+  void phi_plus(unsigned a, unsigned b) {
+    for (const unsigned q : {a, b}) {
+      if (measure('Z', q, uniform01(seed_, shot_, draw_++))) pauli('X', q);
+    }
+    gate(GateId::H, {}, {a});
+    gate(GateId::CX, {}, {a, b});
+  }
+
+  // LINK(name) a b as the batched trajectories run it (Executor::link_pair), with the same draws:
+  // |Phi+>, this shot's delivered pair as a Pauli on a, then each other qubit's twirled wait.
+  void link_pair(const Circuit& c, const Instruction& op, unsigned a, unsigned b) {
+    const std::string& name = c.link_names.at(static_cast<std::size_t>(c.args(op)[0]));
+    const CircuitLinks* links = opt_.links;
+    const LinkDeliveries& d = link_deliveries_of(c, op, links, name);
+    const std::uint64_t k = link_next_[name]++;
+    const std::uint64_t s = shot_ - links->first_shot;
+    phi_plus(a, b);
+    PauliChannel ch;
+    const double* w = d.state(s, k);
+    ch.probs = {w[0], w[1], w[2], w[3]};
+    pauli_channel(ch, a, 0);
+    if (!links->waiting_decoheres()) return;
+    const auto wait = waiting_pauli(*links, d.time(s, k));
+    ch.probs = {wait[0], wait[1], wait[2], wait[3]};
+    for (unsigned q = 0; q < sv_.num_qubits(); ++q) {
+      if (q != a && q != b) pauli_channel(ch, q, 0);
+    }
+  }
+
   // Norm-weighted choice of a Kraus operator, with the batched engine's draw and rule
   // (kernels/batch.cu DecideKraus): u * total against the running sum; psi <- K psi / sqrt(p).
   void kraus_step(const std::vector<std::vector<cd>>& kraus, std::vector<unsigned> qs) {
@@ -1228,6 +1271,7 @@ class ShardedShot {
   std::uint64_t seed_, shot_, draw_ = 0;
   const DenseOptions& opt_;
   bool fired_ = false;
+  std::map<std::string, std::uint64_t> link_next_;  // executions of LINK(name) so far in this shot
 };
 
 // This rank's slab in the natural order (global qubits back on top), for a collective write.
@@ -1406,6 +1450,21 @@ class ShardedDensityShot {
           rho_.apply_matrix(2, std::vector<unsigned>{ts[i].value, ts[i].value + n_}, pauli_superop(ch));
         }
         return;
+      case GateId::LINK:
+        // As the single-rank density matrix: the pair with the weights averaged over the shots.
+        for (std::size_t i = 0; i + 1 < ts.size(); i += 2) {
+          const std::string& name = c.link_names.at(static_cast<std::size_t>(args[0]));
+          const LinkDeliveries& d = link_deliveries_of(c, op, o_.links, name);
+          if (o_.links->waiting_decoheres() && n_ > 2) throw error_at(c, op, kLinkDensityWaitError);
+          const std::uint64_t k = link_next_[name]++;
+          channel_1q(reset_kraus('Z'), ts[i].value);
+          channel_1q(reset_kraus('Z'), ts[i + 1].value);
+          gate(GateId::H, {}, {ts[i].value});
+          gate(GateId::CX, {}, {ts[i].value, ts[i + 1].value});
+          rho_.apply_matrix(2, std::vector<unsigned>{ts[i].value, ts[i].value + n_},
+                            pauli_superop(mean_link_channel(*o_.links, d, k)));
+        }
+        return;
       case GateId::KRAUS2: {
         const auto s = superop_2q(kraus_operators(op.gate, args));
         for (std::size_t i = 0; i + 1 < ts.size(); i += 2) {
@@ -1465,8 +1524,8 @@ class ShardedDensityShot {
     if (info.kind == GateKind::Annotation) return;
     throw error_at(c, op, fmt::format("{} is not supported on a density matrix sharded over MPI ranks "
                                       "yet (unitaries, Z/X/Y measurements and resets, MPAD, Pauli "
-                                      "channels, AMPLITUDE_DAMP, PHASE_DAMP, IDLE, KRAUS1/2 and "
-                                      "BELL_PAIR are); run it on one rank", info.name));
+                                      "channels, AMPLITUDE_DAMP, PHASE_DAMP, IDLE, KRAUS1/2, "
+                                      "BELL_PAIR and LINK are); run it on one rank", info.name));
   }
 
  private:
@@ -1505,6 +1564,7 @@ class ShardedDensityShot {
   unsigned n_;
   std::uint64_t shot_, draw_ = 0;
   bool averaging_;
+  std::map<std::string, std::uint64_t> link_next_;  // executions of LINK(name) so far in this shot
 };
 
 // Rank 0 gets the whole density matrix, row-major (row = ket) as the single-rank engine returns it;

@@ -560,12 +560,6 @@ Experiment parse_experiment(const std::string& text, const std::string& source_n
   const std::string state = r.string("link", "state", "bell_diagonal");
   if (state == "density") {
     e.full_density = true;
-#if defined(QWEAVE_BACKEND_CUDA)
-    if (e.segments > 1) {
-      r.bad("link", "state", "= \"density\" with segments > 1 runs on the cpu backend only so far (build with "
-                             "QWEAVE_BACKEND=cpu, or use state = \"bell_diagonal\")");
-    }
-#endif
   } else if (state != "bell_diagonal") {
     r.bad("link", "state", fmt::format("= \"{}\": use \"bell_diagonal\" or \"density\"", state));
   }

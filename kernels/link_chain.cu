@@ -4,7 +4,6 @@
 #include <cmath>
 #include <stdexcept>
 #include <string>
-#include <type_traits>
 
 #include "kernels/launch.h"
 #include "kernels/link_episodes.h"
@@ -41,7 +40,9 @@ QW_HD inline BellDiagonal stored(const ChainParams& p, BellDiagonal a, double t)
   a = decohere_twirled(a, t, p.t1_s, p.t2_s);
   return decohere_twirled(a, t, p.t1_s, p.t2_s);
 }
-QW_HD inline Pair4 stored(const ChainParams& p, const Pair4& a, double t) {
+// The 4x4 operations are kept out of line on CUDA (QW_NOINLINE): inlined into the recursive chain
+// at every call site they made nvcc take about ten minutes for this file.
+QW_HD QW_NOINLINE Pair4 stored(const ChainParams& p, const Pair4& a, double t) {
   if (!(t > 0)) return a;
   return decohere(decohere(a, 0, t, p.t1_s, p.t2_s), 1, t, p.t1_s, p.t2_s);
 }
@@ -49,7 +50,7 @@ QW_HD inline Pair4 stored(const ChainParams& p, const Pair4& a, double t) {
 QW_HD inline BellDiagonal swapped_pair(const ChainParams& p, const BellDiagonal& a, const BellDiagonal& b) {
   return swap(a, b, p.local).state;
 }
-QW_HD inline Pair4 swapped_pair(const ChainParams& p, const Pair4& a, const Pair4& b) {
+QW_HD QW_NOINLINE Pair4 swapped_pair(const ChainParams& p, const Pair4& a, const Pair4& b) {
   return swap4(a, b, p.local);
 }
 
@@ -72,7 +73,7 @@ QW_HD inline Ready<S> elementary(const ChainParams& p, double start, EpisodeStat
 QW_HD inline BellOutcome purified(const ChainParams& p, const BellDiagonal& a, const BellDiagonal& b) {
   return p.purification == Purification::bbpssw ? bbpssw(a, b, p.local) : dejmps(a, b, p.local);
 }
-QW_HD inline Pair4Outcome purified(const ChainParams& p, const Pair4& a, const Pair4& b) {
+QW_HD QW_NOINLINE Pair4Outcome purified(const ChainParams& p, const Pair4& a, const Pair4& b) {
   return p.purification == Purification::bbpssw ? bbpssw4(a, b, p.local) : dejmps4(a, b, p.local);
 }
 
@@ -202,16 +203,20 @@ struct ChainEpisode {
 
 #if defined(__CUDACC__)
 // nested() and swapped() recurse, so ptxas cannot size the per-thread stack: raise the limit to the
-// episode's depth. Frames (sm_90, ptxas -v): the kernel ~3 KiB (the swap_asap segment array),
-// nested() 240 B, swapped() 184 B; 384 B per frame leaves room for other architectures. The 4x4
-// path (not yet measured with ptxas -v): 64 segments of 264 B (~17 KiB) plus swap4 temporaries, and
-// up to ~3 KiB per frame (two Ready<Pair4>, the stored copies, swap4 locals).
+// episode's depth, (levels + 1)(rounds + 2) frames. Frames measured with ptxas -v (nvcc 13, sm_80
+// and sm_90, --fmad=false):
+//  * Bell-diagonal: kernel 3600 B (the swap_asap segment array), nested() 240 B, swapped() 176 B;
+//    384 B per frame leaves room for other architectures.
+//  * 4x4 (Pair4): kernel 19232 B (64 segments of 264 B), nested() 1544 B, swapped() 2280 B; the
+//    out-of-line leaves stored() 856 B, swapped_pair() 1400 B, purified() 3144 B. Reserved: 20 KiB
+//    + 2.5 KiB per frame + 3.5 KiB for the deepest leaf. The driver backs the limit for every
+//    resident thread (about 33 KiB x 270k threads = 9 GB on an H100 for 4 segments, 2 rounds), so
+//    deep 4x4 chains can fail here with the driver's message.
 void reserve_stack(const ChainParams& p) {
   const unsigned rounds = rounds_of(p);
   const int levels = p.protocol == Protocol::bdcz ? nesting_levels(p.segments) : 0;
   const std::size_t depth = static_cast<std::size_t>((levels < 0 ? 0 : levels) + 1) * (rounds + 2);
-  if (p.full_density) return;  // not on CUDA (run_chain_episodes)
-  const std::size_t want = 4096 + 384 * depth;
+  const std::size_t want = p.full_density ? 20480 + 2560 * depth + 3584 : 4096 + 384 * depth;
   std::size_t have = 0;
   if (cudaDeviceGetLimit(&have, cudaLimitStackSize) != cudaSuccess) {
     (void)cudaGetLastError();
@@ -221,8 +226,11 @@ void reserve_stack(const ChainParams& p) {
   const cudaError_t err = cudaDeviceSetLimit(cudaLimitStackSize, want);
   if (err != cudaSuccess) {
     (void)cudaGetLastError();
-    throw std::runtime_error(std::string("repeater chain: cannot reserve the per-thread stack: ") +
-                             cudaGetErrorString(err));
+    throw std::runtime_error("repeater chain: cannot reserve " + std::to_string(want) +
+                             " bytes of stack per thread: " + cudaGetErrorString(err) +
+                             (p.full_density ? " (state = \"density\" needs about 2.5 KiB per nesting level "
+                                               "and purification round; fewer rounds or state = \"bell_diagonal\")"
+                                             : ""));
   }
 }
 #endif
@@ -235,13 +243,7 @@ void run_chain_episodes(const ChainParams& params, std::uint64_t seed, std::uint
   reserve_stack(params);
 #endif
   if (params.full_density) {
-#if defined(__CUDACC__)
-    // Not instantiated for CUDA yet: nvcc needed about 10 minutes for this kernel (the recursive
-    // chain inlined with 4x4 states) and its stack use is unmeasured; the host refuses it first.
-    throw std::runtime_error("repeater chain: the exact 4x4 path (state = \"density\") runs on the cpu backend only so far");
-#else
     for_each_index(count, ChainEpisode<Pair4>{params, seed, first_episode, out});
-#endif
   } else {
     for_each_index(count, ChainEpisode<BellDiagonal>{params, seed, first_episode, out});
   }

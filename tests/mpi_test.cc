@@ -180,6 +180,27 @@ TEST_F(Mpi, ShardedNoisyMidCircuitRunsDrawTheSameAsOneRank) {
   EXPECT_NE(text.find("mpp.stim:2:1: MPP is not supported on a state sharded"), std::string::npos) << text;
 }
 
+// LINK(name) on a sharded state: the delivered pair and the waiting qubits' twirled decay draw as
+// the single-rank trajectories do, so the records are equal shot for shot.
+TEST_F(Mpi, ShardedLinkCircuitsDrawTheSameAsOneRank) {
+  const fs::path c = dir / "link.stim";
+  std::ofstream(c) << "H 0 5\nLINK(ab) 1 2\nCX 0 1\nM 1\nCX rec[-1] 2\nCX 2 3\nMX 2\nCZ rec[-1] 0\n"
+                      "LINK(ab) 1 4\nCX 5 4\nM 4\nCX rec[-1] 1\nMX 0 3 1 5\n";
+  const std::string link = " --link ab=" + std::string(QWEAVE_SOURCE_DIR) + "/examples/links/nv_pompili2021.toml";
+  std::string text;
+  const std::string ref = (dir / "link1.h5").string();
+  ASSERT_EQ(run("-np 1 " + std::string(QWEAVE_BINARY) + " sim " + c.string() + link +
+                " --t1 3600 --t2 0.05 --shots 1000 --seed 3 -q -o " + ref, &text), 0) << text;
+  const auto want = read(ref).measurements;
+  ASSERT_FALSE(want.empty());
+  for (int np : {2, 4}) {
+    const std::string out = (dir / ("link" + std::to_string(np) + ".h5")).string();
+    ASSERT_EQ(run("-np " + std::to_string(np) + " " + QWEAVE_BINARY + " sim " + c.string() + link +
+                  " --t1 3600 --t2 0.05 --shard --shots 1000 --seed 3 -q -o " + out, &text), 0) << text;
+    EXPECT_EQ(read(out).measurements, want) << np << " ranks";
+  }
+}
+
 // /state/density (rows x cols of complex128) as re, im pairs in row-major order.
 std::vector<double> read_density(const std::string& path) {
   const hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
@@ -257,6 +278,12 @@ TEST_F(Mpi, ShardedDensityMatrixAveragedAndTerminalMatchOneRank) {
   std::ofstream(t) << "H 0 5\nCX 0 1 5 4 1 2\nS 2\nDEPOLARIZE1(0.1) 0 5\nPHASE_DAMP(0.2) 4\n"
                       "AMPLITUDE_DAMP(0.3) 1\nM 0 1 2\nMX 3\nMY 4\nM 5\n";
   expect_sharded_density_matches(t.string(), dir, "", 3000);
+  // LINK: the pair with the shots' mean weights, as the single-rank density matrix.
+  const fs::path l = dir / "link_dm.stim";
+  std::ofstream(l) << "H 0 5\nLINK(ab) 1 2\nCX 0 1 2 3\nM 1\nCX rec[-1] 5\nLINK(ab) 3 4\nMX 2\nM 4\n";
+  expect_sharded_density_matches(l.string(), dir,
+                                 "--link ab=" + std::string(QWEAVE_SOURCE_DIR) + "/examples/links/nv_pompili2021.toml",
+                                 300);
   // What the sharded density matrix cannot run yet is refused with its location.
   const fs::path h = dir / "her.stim";
   std::ofstream(h) << "H 0 1 2\nHERALDED_ERASE(0.1) 2\nM 0 1 2\n";

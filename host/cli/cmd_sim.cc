@@ -452,7 +452,6 @@ int run_sim(const SimArgs& a) {
   opt.seed = a.seed;
   CircuitLinks links;
   if (!a.links.empty() || circuit_uses_links(circuit)) {
-    if (shard) throw InputError("LINK(name) is not available on a sharded state yet (ranks split the shots instead)");
     links = circuit_links(a, circuit);
     sample_link_deliveries(links, circuit, a.seed, opt.first_shot, opt.shots);
     opt.links = &links;
