@@ -22,6 +22,7 @@ namespace {
 constexpr double kInf = std::numeric_limits<double>::infinity();
 // bdcz: refuse chains whose every episode needs more than 2^this elementary pairs (hours per episode).
 constexpr std::int64_t kMaxLog2PairsPerEpisode = 32;
+constexpr std::int64_t kMaxMemoriesPerNode = 1024;  // memory.qubits_per_node
 
 enum class Type { String, Integer, Number };
 
@@ -77,6 +78,7 @@ constexpr Key kKeys[] = {
     {"memory", "t1_s", Type::Number, "T1 of the memory qubits (inf: no decay)"},
     {"memory", "t2_s", Type::Number, "T2 of the memory qubits (<= 2 T1)"},
     {"memory", "cutoff_s", Type::Number, "a stored pair waiting longer is discarded"},
+    {"memory", "qubits_per_node", Type::Integer, "memory qubits per node at each segment end: pairs generated at once (multiplexing)"},
     {"noise", "two_qubit_depolarising", Type::Number, "DEPOLARIZE2 after each two-qubit gate of swaps and purification"},
     {"noise", "readout_error", Type::Number, "flip probability of each measured bit in swaps and purification"},
 };
@@ -554,6 +556,11 @@ Experiment parse_experiment(const std::string& text, const std::string& source_n
     r.bad("memory", "t2_s", fmt::format("= {} exceeds 2 t1_s = {}, which no physical qubit allows", e.memory.t2_s, 2 * e.memory.t1_s));
   }
   if (!(e.memory.cutoff_s > 0)) r.bad("memory", "cutoff_s", fmt::format("= {} must be > 0 (inf: never)", e.memory.cutoff_s));
+  const std::int64_t mem = r.integer("memory", "qubits_per_node", 1);
+  if (mem < 1 || mem > kMaxMemoriesPerNode) {
+    r.bad("memory", "qubits_per_node", fmt::format("= {} must be in [1, {}]", mem, kMaxMemoriesPerNode));
+  }
+  e.memories = static_cast<unsigned>(std::clamp<std::int64_t>(mem, 1, kMaxMemoriesPerNode));
   e.local.two_qubit_depolarising = probability("noise", "two_qubit_depolarising",
                                                r.number("noise", "two_qubit_depolarising", 0.0), true);
   e.local.readout_error = probability("noise", "readout_error", r.number("noise", "readout_error", 0.0), true);
@@ -605,6 +612,7 @@ LinkExperimentResult run_link_experiment(const LinkExperiment& e) {
   c.t1_s = e.memory.t1_s;
   c.t2_s = e.memory.t2_s;
   c.cutoff_s = e.memory.cutoff_s;
+  c.memories = e.memories;
 
   LinkExperimentResult r;
   r.success_probability = m.success_probability;
@@ -633,7 +641,7 @@ LinkExperimentResult run_link_experiment(const LinkExperiment& e) {
     const std::uint64_t cnt = std::min(chunk, n - first);
     DeviceArray<double> t(cnt), f(cnt), b(4 * cnt);
     DeviceArray<std::uint64_t> a(cnt);
-    if (e.full_density && e.segments == 1 && e.purification_rounds == 0) {
+    if (e.full_density && e.segments == 1 && e.purification_rounds == 0 && e.memories == 1) {
       link::run_elementary_episodes(ep, e.seed, first, cnt, {t.data(), a.data(), f.data(), b.data()});
     } else {
       link::run_chain_episodes(c, e.seed, first, cnt, {t.data(), a.data(), f.data(), b.data()});

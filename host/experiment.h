@@ -30,6 +30,7 @@ struct LinkExperiment {
   link::Purification purification = link::Purification::none;
   unsigned purification_rounds = 0;
   LocalNoise local;               // swaps and purification
+  unsigned memories = 1;          // memory.qubits_per_node (kernels/link_chain.h, ChainParams::memories)
   models::MemoryParams memory;
   double attempt_time_s = 0;      // as given: local operations of one attempt (plus flight for fiber)
 };

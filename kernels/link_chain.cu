@@ -62,10 +62,20 @@ QW_HD inline S fresh(const ChainParams& p) {
   return fresh(p, static_cast<const S*>(nullptr));
 }
 
+// An elementary pair attempted on `mem` memories at once per attempt window: the first success is
+// kept (per window 1 - (1 - p)^mem; further successes in that window are discarded), each window
+// counts mem attempts. mem = 1: success p exactly (the same bits as without multiplexing).
+QW_HD inline double multiplexed_success(double p, unsigned mem) {
+  if (mem <= 1) return p;
+  double q = 1;
+  for (unsigned i = 0; i < mem; ++i) q *= 1 - p;
+  return 1 - q;
+}
+
 template <class S>
-QW_HD inline Ready<S> elementary(const ChainParams& p, double start, EpisodeState& e) {
-  const std::uint64_t n = geometric_attempts(e.rng.uniform(), p.success_probability);
-  e.attempts += n;
+QW_HD inline Ready<S> elementary(const ChainParams& p, double start, unsigned mem, EpisodeState& e) {
+  const std::uint64_t n = geometric_attempts(e.rng.uniform(), multiplexed_success(p.success_probability, mem));
+  e.attempts += n * (mem > 0 ? mem : 1);
   return {stored(p, fresh<S>(p), p.herald_wait_s), start + static_cast<double>(n) * p.attempt_time_s};
 }
 
@@ -88,7 +98,8 @@ QW_HD inline unsigned rounds_of(const ChainParams& p) {
 }
 
 template <class S>
-QW_HD Ready<S> nested(const ChainParams& p, unsigned level, unsigned round, double start, EpisodeState& e);
+QW_HD Ready<S> nested(const ChainParams& p, unsigned level, unsigned round, double start, unsigned mem,
+                      EpisodeState& e);
 
 // bdcz, level >= 1: two adjacent level-(level-1) pairs, each fully purified, generated in parallel
 // from `start`; swapped when the later is ready (the earlier waits and decoheres; one that would
@@ -96,17 +107,17 @@ QW_HD Ready<S> nested(const ChainParams& p, unsigned level, unsigned round, doub
 // swap outcome must reach the span's ends before the pair is purified (one span_delay); without, the
 // Pauli frames are only needed at delivery and the caller adds the chain delay once.
 template <class S>
-QW_HD Ready<S> swapped(const ChainParams& p, unsigned level, double start, EpisodeState& e) {
+QW_HD Ready<S> swapped(const ChainParams& p, unsigned level, double start, unsigned mem, EpisodeState& e) {
   const unsigned rounds = rounds_of(p);
-  Ready<S> a = nested<S>(p, level - 1, rounds, start, e);
-  Ready<S> b = nested<S>(p, level - 1, rounds, start, e);
+  Ready<S> a = nested<S>(p, level - 1, rounds, start, mem, e);
+  Ready<S> b = nested<S>(p, level - 1, rounds, start, mem, e);
   double T = 0;
   while (!e.failed) {
     T = a.time_s > b.time_s ? a.time_s : b.time_s;
     if (!within_cutoff(T - a.time_s, p.cutoff_s)) {
-      a = nested<S>(p, level - 1, rounds, a.time_s + p.cutoff_s, e);
+      a = nested<S>(p, level - 1, rounds, a.time_s + p.cutoff_s, mem, e);
     } else if (!within_cutoff(T - b.time_s, p.cutoff_s)) {
-      b = nested<S>(p, level - 1, rounds, b.time_s + p.cutoff_s, e);
+      b = nested<S>(p, level - 1, rounds, b.time_s + p.cutoff_s, mem, e);
     } else {
       break;
     }
@@ -118,19 +129,30 @@ QW_HD Ready<S> swapped(const ChainParams& p, unsigned level, double start, Episo
 }
 
 // A pair spanning 2^level segments (swap_asap: always level 0), purified `round` times at that
-// level, generation starting at `start`. round = 0: a fresh elementary pair (level 0) or a swapped
-// pair (level >= 1). Each round: pair a, then pair b (a waits in memory meanwhile; beyond the cut-off
-// a is dropped at its cut-off and the round restarts from then, b discarded too), the protocol, one
-// classical exchange across the span; success with the map's probability, else the round restarts.
-// Recursion depth <= (levels + 1) (rounds + 1) frames of a few doubles each.
+// level, generation starting at `start`, with `mem` memories per node at each end of each segment
+// it spans. round = 0: a fresh elementary pair (level 0) or a swapped pair (level >= 1). Each round
+// needs two pairs of the round below: with one memory, pair a then pair b (a waits in memory
+// meanwhile); with mem >= 2, both at once from start, each on mem / 2 memories, the earlier waiting
+// for the later. Beyond the cut-off the waiting pair is dropped at its cut-off and the round
+// restarts from then (the other discarded too). Then the protocol (the waiting pair is pair 1, the
+// kept one), one classical exchange across the span; success with the map's probability, else the
+// round restarts. Recursion depth <= (levels + 1) (rounds + 1) frames of a few doubles each.
 template <class S>
-QW_HD Ready<S> nested(const ChainParams& p, unsigned level, unsigned round, double start, EpisodeState& e) {
-  if (round == 0) return level == 0 ? elementary<S>(p, start, e) : swapped<S>(p, level, start, e);
+QW_HD Ready<S> nested(const ChainParams& p, unsigned level, unsigned round, double start, unsigned mem,
+                      EpisodeState& e) {
+  if (round == 0) return level == 0 ? elementary<S>(p, start, mem, e) : swapped<S>(p, level, start, mem, e);
+  const bool parallel = mem >= 2;
+  const unsigned sub = parallel ? mem / 2 : mem;
   double t = start;
   while (!e.failed) {
-    const Ready<S> a = nested<S>(p, level, round - 1, t, e);
-    const Ready<S> b = nested<S>(p, level, round - 1, a.time_s, e);
+    Ready<S> a = nested<S>(p, level, round - 1, t, sub, e);
+    Ready<S> b = nested<S>(p, level, round - 1, parallel ? t : a.time_s, sub, e);
     if (e.failed) break;
+    if (b.time_s < a.time_s) {  // parallel: a is the earlier, waiting one
+      const Ready<S> x = a;
+      a = b;
+      b = x;
+    }
     const double waited = b.time_s - a.time_s;
     if (!within_cutoff(waited, p.cutoff_s)) {
       t = a.time_s + p.cutoff_s;
@@ -160,7 +182,7 @@ struct ChainEpisode {
     const unsigned S = p.segments;
     const unsigned rounds = rounds_of(p);
     Ready<State> seg[kMaxSegments];
-    for (unsigned s = 0; s < S; ++s) seg[s] = nested<State>(p, 0, rounds, 0.0, e);
+    for (unsigned s = 0; s < S; ++s) seg[s] = nested<State>(p, 0, rounds, 0.0, p.memories, e);
     // Swap as soon as every segment holds a pair; pairs that would wait past the cut-off are
     // discarded and regenerated from their discard time.
     double T = 0;
@@ -170,7 +192,7 @@ struct ChainEpisode {
       for (unsigned s = 0; s < S; ++s) T = seg[s].time_s > T ? seg[s].time_s : T;
       for (unsigned s = 0; s < S && !e.failed; ++s) {
         if (!within_cutoff(T - seg[s].time_s, p.cutoff_s)) {
-          seg[s] = nested<State>(p, 0, rounds, seg[s].time_s + p.cutoff_s, e);
+          seg[s] = nested<State>(p, 0, rounds, seg[s].time_s + p.cutoff_s, p.memories, e);
           again = true;
           if (++e.restarts > p.max_restarts) e.failed = true;
         }
@@ -189,7 +211,7 @@ struct ChainEpisode {
       return;
     }
     const unsigned rounds = rounds_of(p);
-    const Ready<State> r = nested<State>(p, static_cast<unsigned>(levels), rounds, 0.0, e);
+    const Ready<State> r = nested<State>(p, static_cast<unsigned>(levels), rounds, 0.0, p.memories, e);
     const double extra = (rounds == 0 && p.segments > 1) ? p.chain_delay_s : 0.0;
     write(i, e, delivered(r.state), e.failed ? NAN : r.time_s + extra);
   }

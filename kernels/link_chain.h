@@ -1,8 +1,9 @@
 // Batched Monte-Carlo episodes of a repeater chain of `segments` elementary links, all generated in
 // parallel. Two protocols:
 //  * swap_asap: each segment's pair is purified `rounds` times by recurrence (two pairs of the
-//    round below, generated one after the other, the first waiting in memory; a failed round
-//    discards both and restarts the round), then all segments are joined by entanglement swapping
+//    round below, generated one after the other with one memory per node, or at once with more
+//    (ChainParams::memories), the earlier waiting in memory; a failed round discards both and
+//    restarts the round), then all segments are joined by entanglement swapping
 //    once every segment holds its pair (the earlier pairs wait, decohere, and are regenerated when
 //    they exceed the cut-off).
 //  * bdcz (Briegel, Duer, Cirac & Zoller, PRL 81, 5932 (1998); Duer et al., PRA 59, 169 (1999)):
@@ -59,6 +60,10 @@ struct ChainParams {
   LocalNoise local;                // swaps and purification: gate and readout errors
   double t1_s = 0, t2_s = 0;       // memories (inf: no decay)
   double cutoff_s = 0;             // a stored pair waiting longer is discarded (inf: never)
+  // Memory qubits per node at each end of each segment (>= 1). 1: one pair at a time. m >= 2: a
+  // purification round's two pairs are generated at once (m / 2 memories each), and an elementary
+  // pair is attempted on all its memories at once (first success per window kept).
+  unsigned memories = 1;
   std::uint64_t max_restarts = 1000000;  // guard: an episode that needs more fails (NaN time)
 };
 
