@@ -688,6 +688,8 @@ void write_link_experiment(ResultFile& f, const LinkExperiment& e, const LinkExp
   f.write_summary("fidelity_mean", r.fidelity_mean, "", "mean fidelity of the delivered pairs");
   f.write_summary("fidelity_standard_error", r.fidelity_standard_error, "", "standard error of fidelity_mean");
   f.write_summary("attempts_mean", r.attempts_mean, "", "mean elementary attempts per delivered pair");
+  f.write_summary("pairs_per_attempt", r.attempts_mean > 0 ? 1 / r.attempts_mean : 0.0, "",
+                  "delivered pairs per elementary attempt (1 / attempts_mean; every segment's and memory's attempts count)");
   f.write_summary("time_mean_s", r.time_mean_s, "s", "mean delivery time of a pair");
   f.write_summary("rate_hz", r.rate_hz, "Hz", "delivered pairs per second: 1 / time_mean_s");
   f.write_summary("plob_bound", r.plob_bound, "ebit per channel use",
