@@ -248,6 +248,11 @@ void expect_sharded_density_matches(const std::string& circuit, const fs::path& 
     double worst = 0;
     for (std::size_t i = 0; i < got.size(); ++i) worst = std::max(worst, std::abs(got[i] - want[i]));
     EXPECT_LT(worst, tolerance) << np << " ranks";
+    // Normalised after every measurement (each branch rescaled by its own mass).
+    const std::size_t dim = static_cast<std::size_t>(std::llround(std::sqrt(static_cast<double>(got.size() / 2))));
+    double tr = 0;
+    for (std::size_t i = 0; i < dim; ++i) tr += got[2 * (i * dim + i)];
+    EXPECT_NEAR(tr, 1.0, tolerance) << np << " ranks";
     EXPECT_EQ(read(out).measurements, want_shots) << np << " ranks";
   }
 }

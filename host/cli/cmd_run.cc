@@ -111,15 +111,19 @@ int run_run(const RunArgs& a) {
     file.close();
   }
   if (!a.quiet && mpi::rank() == 0) {
-    fmt::print("qweave run {}: link '{}', {} episodes, {} segment{} ({}), purification {} x{}\n", a.file,
+    fmt::print("qweave run {}: link '{}', {} episodes, {} segment{} ({}), purification {} x{}, {} states, "
+               "{} memor{} per node\n", a.file,
                e.name, e.episodes, e.segments, e.segments == 1 ? "" : "s", e.protocol == link::Protocol::bdcz ? "bdcz" : "swap_asap",
                e.purification == link::Purification::none ? "none"
                : e.purification == link::Purification::dejmps ? "dejmps" : "bbpssw",
-               e.purification_rounds);
+               e.purification_rounds, e.full_density ? "4x4" : "Bell-diagonal", e.memories,
+               e.memories == 1 ? "y" : "ies");
     fmt::print("  elementary pair: fidelity {:.6f}, success probability {:.4g} per attempt of {:.4g} s\n",
                r.elementary_fidelity, r.success_probability, r.attempt_time_s);
-    fmt::print("  delivered: fidelity {:.6f} +- {:.2g}, {:.4g} attempts, {:.4g} s per pair, rate {:.4g} Hz\n",
-               r.fidelity_mean, r.fidelity_standard_error, r.attempts_mean, r.time_mean_s, r.rate_hz);
+    fmt::print("  delivered: fidelity {:.6f} +- {:.2g}, {:.4g} attempts ({:.3g} pairs per attempt), {:.4g} s per "
+               "pair, rate {:.4g} Hz\n",
+               r.fidelity_mean, r.fidelity_standard_error, r.attempts_mean, r.attempts_mean > 0 ? 1 / r.attempts_mean : 0.0,
+               r.time_mean_s, r.rate_hz);
     fmt::print("  repeaterless (PLOB) bound: {:.4g} ebit per channel use (eta = {:.4g})\n", r.plob_bound, r.transmissivity);
     if (r.failed_episodes) fmt::print("  {} episodes exceeded the restart guard (time NaN)\n", r.failed_episodes);
     fmt::print("  time {:.3f} s{}\n", seconds, out.empty() ? "" : fmt::format(", results in {}", out));
