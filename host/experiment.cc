@@ -72,8 +72,8 @@ constexpr Key kKeys[] = {
     {"link", "attempt_time_s", Type::Number, "local operations of one attempt (fiber: plus the photon's flight and the herald)"},
     {"link", "segments", Type::Integer, "elementary links in the chain, joined by swapping"},
     {"link", "protocol", Type::String, "repeater protocol: \"swap_asap\" or \"bdcz\" (nested, 2^n segments)"},
-    {"link", "purification", Type::String, "\"none\", \"bbpssw\" or \"dejmps\""},
-    {"link", "purification_rounds", Type::Integer, "recurrence rounds on every segment"},
+    {"link", "purification", Type::String, "\"none\", \"bbpssw\", \"dejmps\" (recurrence) or \"pumping\" (DEJMPS with fresh pairs)"},
+    {"link", "purification_rounds", Type::Integer, "recurrence rounds (or pumping steps) on every segment"},
     {"link", "state", Type::String, "\"bell_diagonal\" (twirled) or \"density\" (exact 4x4 memories, swaps and purification)"},
     {"memory", "t1_s", Type::Number, "T1 of the memory qubits (inf: no decay)"},
     {"memory", "t2_s", Type::Number, "T2 of the memory qubits (<= 2 T1)"},
@@ -524,8 +524,11 @@ Experiment parse_experiment(const std::string& text, const std::string& source_n
     e.purification = link::Purification::bbpssw;
   } else if (purification == "dejmps") {
     e.purification = link::Purification::dejmps;
+  } else if (purification == "pumping") {
+    e.purification = link::Purification::pumping;
   } else {
-    r.bad("link", "purification", fmt::format("= \"{}\": use \"none\", \"bbpssw\" or \"dejmps\"", purification));
+    r.bad("link", "purification",
+          fmt::format("= \"{}\": use \"none\", \"bbpssw\", \"dejmps\" or \"pumping\"", purification));
   }
   const std::int64_t rounds = r.integer("link", "purification_rounds", 0);
   if (rounds < 0 || rounds > link::kMaxRounds) {
@@ -535,7 +538,8 @@ Experiment parse_experiment(const std::string& text, const std::string& source_n
     r.bad("link", "purification_rounds", fmt::format("= {} needs a protocol: set purification = \"dejmps\" or \"bbpssw\"", rounds));
   }
   e.purification_rounds = static_cast<unsigned>(rounds);
-  if (e.protocol == link::Protocol::bdcz && e.purification != link::Purification::none) {
+  if (e.protocol == link::Protocol::bdcz && e.purification != link::Purification::none &&
+      e.purification != link::Purification::pumping) {
     // Even when every round succeeds, a level-L pair purified r times at every level takes
     // 2^(L + r (L + 1)) elementary pairs.
     const int levels = link::nesting_levels(e.segments);

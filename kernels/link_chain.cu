@@ -79,7 +79,7 @@ QW_HD inline Ready<S> elementary(const ChainParams& p, double start, unsigned me
   return {stored(p, fresh<S>(p), p.herald_wait_s), start + static_cast<double>(n) * p.attempt_time_s};
 }
 
-// One recurrence step on stored pair a and fresh pair b.
+// One purification step on the stored pair a and the later pair b (pumping is a DEJMPS step).
 QW_HD inline BellOutcome purified(const ChainParams& p, const BellDiagonal& a, const BellDiagonal& b) {
   return p.purification == Purification::bbpssw ? bbpssw(a, b, p.local) : dejmps(a, b, p.local);
 }
@@ -143,10 +143,12 @@ QW_HD Ready<S> nested(const ChainParams& p, unsigned level, unsigned round, doub
   if (round == 0) return level == 0 ? elementary<S>(p, start, mem, e) : swapped<S>(p, level, start, mem, e);
   const bool parallel = mem >= 2;
   const unsigned sub = parallel ? mem / 2 : mem;
+  // Recurrence: two pairs of the round below; pumping: the pair of the round below and a fresh one.
+  const unsigned b_round = p.purification == Purification::pumping ? 0u : round - 1;
   double t = start;
   while (!e.failed) {
     Ready<S> a = nested<S>(p, level, round - 1, t, sub, e);
-    Ready<S> b = nested<S>(p, level, round - 1, parallel ? t : a.time_s, sub, e);
+    Ready<S> b = nested<S>(p, level, b_round, parallel ? t : a.time_s, sub, e);
     if (e.failed) break;
     if (b.time_s < a.time_s) {  // parallel: a is the earlier, waiting one
       const Ready<S> x = a;

@@ -23,7 +23,10 @@
 
 namespace qw::link {
 
-enum class Purification : std::uint8_t { none, bbpssw, dejmps };
+// bbpssw, dejmps: recurrence (a round purifies two pairs of the round below); pumping: DEJMPS in
+// which the second pair is always a fresh round-0 pair of the same span (entanglement pumping,
+// Duer, Briegel, Cirac & Zoller PRA 59, 169 (1999)).
+enum class Purification : std::uint8_t { none, bbpssw, dejmps, pumping };
 enum class Protocol : std::uint8_t { swap_asap, bdcz };
 
 inline constexpr unsigned kMaxSegments = 64;

@@ -115,7 +115,9 @@ int run_run(const RunArgs& a) {
                "{} memor{} per node\n", a.file,
                e.name, e.episodes, e.segments, e.segments == 1 ? "" : "s", e.protocol == link::Protocol::bdcz ? "bdcz" : "swap_asap",
                e.purification == link::Purification::none ? "none"
-               : e.purification == link::Purification::dejmps ? "dejmps" : "bbpssw",
+               : e.purification == link::Purification::dejmps  ? "dejmps"
+               : e.purification == link::Purification::pumping ? "pumping"
+                                                               : "bbpssw",
                e.purification_rounds, e.full_density ? "4x4" : "Bell-diagonal", e.memories,
                e.memories == 1 ? "y" : "ies");
     fmt::print("  elementary pair: fidelity {:.6f}, success probability {:.4g} per attempt of {:.4g} s\n",
