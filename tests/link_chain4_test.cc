@@ -17,6 +17,7 @@
 #include "kernels/link_chain.h"
 #include "kernels/link_maps.h"
 #include "kernels/memory.h"
+#include "tests/link_test_util.h"
 
 namespace qw {
 namespace {
@@ -24,46 +25,16 @@ namespace {
 constexpr double kTol = 1e-12;
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
-void expect_near(BellDiagonal a, BellDiagonal b, double tol = kTol) {
-  for (int k = 0; k < 4; ++k) EXPECT_NEAR(a[k], b[k], tol) << "coefficient " << k;
-}
-
-void expect_near(const Pair4& a, const Pair4& b, double tol = kTol) {
-  for (int i = 0; i < 16; ++i) {
-    EXPECT_NEAR(a.rho[i].re, b.rho[i].re, tol) << "element " << i;
-    EXPECT_NEAR(a.rho[i].im, b.rho[i].im, tol) << "element " << i;
-  }
-}
-
-// Off-diagonal weight in the Bell basis: zero iff the state is Bell-diagonal.
-double off_bell_diagonal(const Pair4& p) {
-  Pair4 d = to_pair4(bell_diagonal(p));
-  double s = 0;
-  for (int i = 0; i < 16; ++i) s += norm2(p.rho[i] - d.rho[i]);
-  return std::sqrt(s);
-}
+void expect_near(BellDiagonal a, BellDiagonal b, double tol = kTol) { testing::expect_near(a, b, tol); }
+void expect_near(const Pair4& a, const Pair4& b, double tol = kTol) { testing::expect_near(a, b, tol); }
+using testing::off_bell_diagonal;
+using testing::random_density;
 
 BellDiagonal random_bell_diagonal(std::mt19937_64& rng) {
   std::uniform_real_distribution<double> u(0.0, 1.0);
   return normalised(BellDiagonal{u(rng), u(rng), u(rng), u(rng)});
 }
 
-// A random full-rank density matrix M M^dagger / tr, M with Gaussian entries (not Bell-diagonal).
-Pair4 random_density(std::mt19937_64& rng) {
-  std::normal_distribution<double> g(0.0, 1.0);
-  cplx64 m[16];
-  for (auto& x : m) x = {g(rng), g(rng)};
-  Pair4 p{};
-  for (int r = 0; r < 4; ++r)
-    for (int c = 0; c < 4; ++c) {
-      cplx64 s{0, 0};
-      for (int k = 0; k < 4; ++k) s = s + m[r * 4 + k] * conj(m[c * 4 + k]);
-      p.at(r, c) = s;
-    }
-  const double t = trace(p);
-  for (auto& x : p.rho) x = (1 / t) * x;
-  return p;
-}
 
 TEST(LinkChain4, SwapOfWernerPairs) {
   for (double f1 : {1.0, 0.9, 0.7, 0.25}) {
@@ -119,46 +90,13 @@ TEST(LinkChain4, SwapIsTeleportationThroughAPauliChannel) {
 
 // ---- The chain kernel ----------------------------------------------------------------------------
 
-struct ChainRun {
-  std::vector<double> time_s, fidelity, bell;
-  std::vector<std::uint64_t> attempts;
-};
-
-ChainRun run_chain(const link::ChainParams& p, std::uint64_t seed, std::uint64_t n) {
-  DeviceArray<double> t(n), f(n), b(4 * n);
-  DeviceArray<std::uint64_t> a(n);
-  link::run_chain_episodes(p, seed, 0, static_cast<index_t>(n), {t.data(), a.data(), f.data(), b.data()});
-  ChainRun r{std::vector<double>(n), std::vector<double>(n), std::vector<double>(4 * n),
-             std::vector<std::uint64_t>(n)};
-  copy_to_host(r.time_s.data(), t.data(), n * sizeof(double));
-  copy_to_host(r.fidelity.data(), f.data(), n * sizeof(double));
-  copy_to_host(r.bell.data(), b.data(), 4 * n * sizeof(double));
-  copy_to_host(r.attempts.data(), a.data(), n * sizeof(std::uint64_t));
-  return r;
-}
+using testing::ChainRun;
+using testing::run_chain;
 
 link::ChainParams chain(unsigned segments, link::Protocol protocol, BellDiagonal elementary) {
-  link::ChainParams p;
-  p.segments = segments;
-  p.protocol = protocol;
-  p.success_probability = 0.1;
-  p.attempt_time_s = 1e-5;
-  p.segment_delay_s = 2e-5;
-  p.chain_delay_s = segments * 2e-5;
-  p.herald_wait_s = 5e-6;
-  p.elementary = elementary;
-  p.elementary_density = to_pair4(elementary);
-  p.local = {0.01, 0.005};
-  p.t1_s = kInf;
-  p.t2_s = 2e-3;
-  p.cutoff_s = kInf;
-  return p;
+  return testing::test_chain(segments, protocol, elementary);
 }
-
-link::ChainParams density(link::ChainParams p) {
-  p.full_density = true;
-  return p;
-}
+using testing::density;
 
 TEST(LinkChain4, DephasingOnlyGivesTheBellDiagonalPathEpisodeByEpisode) {
   const BellDiagonal el = normalised(BellDiagonal{0.9, 0.04, 0.02, 0.04});

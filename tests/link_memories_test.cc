@@ -14,40 +14,14 @@
 #include "kernels/link_chain.h"
 #include "kernels/link_maps.h"
 #include "kernels/memory.h"
+#include "tests/link_test_util.h"
 
 namespace qw {
 namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
-struct ChainStats {
-  std::vector<double> time_s, fidelity;
-  std::vector<std::uint64_t> attempts;
-  double mean_time = 0, time_se = 0, mean_attempts = 0, mean_fidelity = 0;
-};
-
-ChainStats run(const link::ChainParams& p, std::uint64_t n, std::uint64_t seed = 3) {
-  DeviceArray<double> t(n), f(n), b(4 * n);
-  DeviceArray<std::uint64_t> a(n);
-  link::run_chain_episodes(p, seed, 0, static_cast<index_t>(n), {t.data(), a.data(), f.data(), b.data()});
-  ChainStats r{std::vector<double>(n), std::vector<double>(n), std::vector<std::uint64_t>(n)};
-  copy_to_host(r.time_s.data(), t.data(), n * sizeof(double));
-  copy_to_host(r.fidelity.data(), f.data(), n * sizeof(double));
-  copy_to_host(r.attempts.data(), a.data(), n * sizeof(std::uint64_t));
-  double s = 0, s2 = 0, sa = 0, sf = 0;
-  for (std::uint64_t i = 0; i < n; ++i) {
-    s += r.time_s[i];
-    s2 += r.time_s[i] * r.time_s[i];
-    sa += static_cast<double>(r.attempts[i]);
-    sf += r.fidelity[i];
-  }
-  const double dn = static_cast<double>(n);
-  r.mean_time = s / dn;
-  r.time_se = std::sqrt((s2 / dn - r.mean_time * r.mean_time) / dn);
-  r.mean_attempts = sa / dn;
-  r.mean_fidelity = sf / dn;
-  return r;
-}
+testing::ChainRun run(const link::ChainParams& p, std::uint64_t n) { return testing::run_chain(p, 3, n); }
 
 link::ChainParams one_segment(double p_success, unsigned memories) {
   link::ChainParams c;
@@ -67,9 +41,9 @@ link::ChainParams one_segment(double p_success, unsigned memories) {
 TEST(LinkMemories, MultiplexedElementaryAttempts) {
   const double p = 0.1, T = 1e-5;
   for (unsigned m : {1u, 2u, 4u, 7u}) {
-    const ChainStats r = run(one_segment(p, m), 40000);
+    const testing::ChainRun r = run(one_segment(p, m), 40000);
     const double pm = 1 - std::pow(1 - p, m);
-    EXPECT_NEAR(r.mean_time, T / pm, 5 * r.time_se) << m << " memories";
+    EXPECT_NEAR(r.mean_time, T / pm, 5 * r.time_standard_error) << m << " memories";
     // Every window uses all m memories: attempts = m x windows, episode by episode.
     for (std::size_t i = 0; i < r.time_s.size(); ++i) {
       const double windows = std::round(r.time_s[i] / T);
@@ -89,9 +63,9 @@ TEST(LinkMemories, PurificationPairsInParallel) {
     link::ChainParams c = one_segment(p, m);
     c.purification = link::Purification::dejmps;
     c.rounds = 1;
-    const ChainStats r = run(c, 40000);
+    const testing::ChainRun r = run(c, 40000);
     const double gen = m == 1 ? 2 * T / p : T * (2 / p - 1 / (1 - (1 - p) * (1 - p)));
-    EXPECT_NEAR(r.mean_time, (gen + d) / o.probability, 5 * r.time_se) << m << " memories";
+    EXPECT_NEAR(r.mean_time, (gen + d) / o.probability, 5 * r.time_standard_error) << m << " memories";
     for (double f : r.fidelity) ASSERT_NEAR(f, o.state.phi_plus, 1e-14);
   }
 }
@@ -104,9 +78,9 @@ TEST(LinkMemories, MoreMemoriesWaitLess) {
   c.purification = link::Purification::dejmps;
   c.rounds = 2;
   c.t2_s = 5e-3;
-  const ChainStats one = run(c, 20000);
+  const testing::ChainRun one = run(c, 20000);
   c.memories = 4;
-  const ChainStats four = run(c, 20000);
+  const testing::ChainRun four = run(c, 20000);
   EXPECT_GT(four.mean_fidelity, one.mean_fidelity + 1e-3);
   EXPECT_LT(four.mean_time, 0.8 * one.mean_time);
 }

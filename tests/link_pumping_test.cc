@@ -13,6 +13,7 @@
 #include "kernels/link_chain.h"
 #include "kernels/link_maps.h"
 #include "kernels/memory.h"
+#include "tests/link_test_util.h"
 
 namespace qw {
 namespace {
@@ -33,21 +34,7 @@ link::ChainParams pumped_segment(unsigned steps) {
   return c;
 }
 
-struct Out {
-  std::vector<double> time_s, fidelity;
-  std::vector<std::uint64_t> attempts;
-};
-
-Out run(const link::ChainParams& p, std::uint64_t n) {
-  DeviceArray<double> t(n), f(n), b(4 * n);
-  DeviceArray<std::uint64_t> a(n);
-  link::run_chain_episodes(p, 5, 0, static_cast<index_t>(n), {t.data(), a.data(), f.data(), b.data()});
-  Out o{std::vector<double>(n), std::vector<double>(n), std::vector<std::uint64_t>(n)};
-  copy_to_host(o.time_s.data(), t.data(), n * sizeof(double));
-  copy_to_host(o.fidelity.data(), f.data(), n * sizeof(double));
-  copy_to_host(o.attempts.data(), a.data(), n * sizeof(std::uint64_t));
-  return o;
-}
+testing::ChainRun run(const link::ChainParams& p, std::uint64_t n) { return testing::run_chain(p, 5, n); }
 
 TEST(LinkPumping, EpisodesDeliverTheIteratedMapWithTheExpectedTime) {
   const double T = 1e-5, d = 2e-5, p = 0.2;
@@ -65,15 +52,9 @@ TEST(LinkPumping, EpisodesDeliverTheIteratedMapWithTheExpectedTime) {
         mean = (mean + T / p + d) / o.probability;
       }
       const std::uint64_t n = 20000;
-      const Out o = run(c, n);
-      double s = 0, s2 = 0;
-      for (std::uint64_t i = 0; i < n; ++i) {
-        ASSERT_NEAR(o.fidelity[i], kept.phi_plus, 1e-12) << "episode " << i;
-        s += o.time_s[i];
-        s2 += o.time_s[i] * o.time_s[i];
-      }
-      const double m = s / n, se = std::sqrt((s2 / n - m * m) / n);
-      EXPECT_NEAR(m, mean, 5 * se) << steps << " steps, 4x4 " << full;
+      const testing::ChainRun o = run(c, n);
+      for (std::uint64_t i = 0; i < n; ++i) ASSERT_NEAR(o.fidelity[i], kept.phi_plus, 1e-12) << "episode " << i;
+      EXPECT_NEAR(o.mean_time, mean, 5 * o.time_standard_error) << steps << " steps, 4x4 " << full;
     }
   }
 }
@@ -81,11 +62,11 @@ TEST(LinkPumping, EpisodesDeliverTheIteratedMapWithTheExpectedTime) {
 // Pumping saturates below 1 (about 0.9602 from Werner 0.9, docs/physics.md), recurrence does not.
 TEST(LinkPumping, SaturatesWhereRecurrenceKeepsClimbing) {
   link::ChainParams c = pumped_segment(8);
-  const Out pumped = run(c, 200);
+  const testing::ChainRun pumped = run(c, 200);
   EXPECT_NEAR(pumped.fidelity[0], 0.9602, 5e-4);
   c.purification = link::Purification::dejmps;
   c.rounds = 4;
-  const Out rec = run(c, 50);
+  const testing::ChainRun rec = run(c, 50);
   EXPECT_GT(rec.fidelity[0], 0.999);
 }
 
