@@ -1440,14 +1440,10 @@ class ShardedDensityShot {
       case GateId::I_ERROR: case GateId::II_ERROR: return;
       case GateId::BELL_PAIR:
         for (std::size_t i = 0; i + 1 < ts.size(); i += 2) {
-          channel_1q(reset_kraus('Z'), ts[i].value);
-          channel_1q(reset_kraus('Z'), ts[i + 1].value);
-          gate(GateId::H, {}, {ts[i].value});
-          gate(GateId::CX, {}, {ts[i].value, ts[i + 1].value});
           const auto w = bell_pair_weights(args);
           PauliChannel ch;
           ch.probs = {w[0], w[1], w[2], w[3]};
-          rho_.apply_matrix(2, std::vector<unsigned>{ts[i].value, ts[i].value + n_}, pauli_superop(ch));
+          place_pair(ts[i].value, ts[i + 1].value, ch);
         }
         return;
       case GateId::LINK:
@@ -1456,13 +1452,7 @@ class ShardedDensityShot {
           const std::string& name = c.link_names.at(static_cast<std::size_t>(args[0]));
           const LinkDeliveries& d = link_deliveries_of(c, op, o_.links, name);
           if (o_.links->waiting_decoheres() && n_ > 2) throw error_at(c, op, kLinkDensityWaitError);
-          const std::uint64_t k = link_next_[name]++;
-          channel_1q(reset_kraus('Z'), ts[i].value);
-          channel_1q(reset_kraus('Z'), ts[i + 1].value);
-          gate(GateId::H, {}, {ts[i].value});
-          gate(GateId::CX, {}, {ts[i].value, ts[i + 1].value});
-          rho_.apply_matrix(2, std::vector<unsigned>{ts[i].value, ts[i].value + n_},
-                            pauli_superop(mean_link_channel(*o_.links, d, k)));
+          place_pair(ts[i].value, ts[i + 1].value, mean_link_channel(*o_.links, d, link_next_[name]++));
         }
         return;
       case GateId::KRAUS2: {
@@ -1542,6 +1532,14 @@ class ShardedDensityShot {
   }
   void channel_1q(const std::vector<Mat2d>& kraus, unsigned q) {
     rho_.apply_matrix(2, std::vector<unsigned>{q, q + n_}, superop_entries(superop_1q(kraus)));
+  }
+  // Resets a and b, prepares |Phi+>, then the Pauli channel ch on a (the pair's Bell weights).
+  void place_pair(unsigned a, unsigned b, const PauliChannel& ch) {
+    channel_1q(reset_kraus('Z'), a);
+    channel_1q(reset_kraus('Z'), b);
+    gate(GateId::H, {}, {a});
+    gate(GateId::CX, {}, {a, b});
+    rho_.apply_matrix(2, std::vector<unsigned>{a, a + n_}, pauli_superop(ch));
   }
   // Measures qubit q in basis b: rotate to Z on both sides, outcome 1 when u < P(1) as the batched
   // engine decides, project ket and bra bits and rescale by 1 / (the kept branch's own diagonal
