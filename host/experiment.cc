@@ -315,11 +315,17 @@ MemoryExperiment parse_memory(const Reader& r) {
   return m;
 }
 
-// The cartesian product of the sweep's values, first key slowest; each point parsed and checked
-// like a file of its own (a bad value is reported at its place in [sweep]).
-std::vector<SweepPoint> sweep_points(const toml::table& root, const std::string& file,
+// The cartesian product of the sweep's values, first key slowest: every point's tables, its swept
+// values and where they stand in [sweep] (so that a bad value is reported at its place there).
+struct SweepTable {
+  std::vector<std::pair<std::string, std::string>> values;
+  toml::table table;
+  std::map<std::string, toml::source_region> where;
+};
+
+std::vector<SweepTable> sweep_tables(const toml::table& root, const std::string& file,
                                      const std::vector<SweepEntry>& sweep) {
-  std::vector<SweepPoint> out;
+  std::vector<SweepTable> out;
   if (sweep.empty()) return out;
   std::uint64_t total = 1;
   for (const auto& [k, a] : sweep) {
@@ -327,10 +333,9 @@ std::vector<SweepPoint> sweep_points(const toml::table& root, const std::string&
     if (total > 100000) throw InputError(file + ": [sweep] has more than 100000 points");
   }
   for (std::uint64_t i = 0; i < total; ++i) {
-    toml::table point = root;
-    point.erase("sweep");
-    SweepPoint sp;
-    std::map<std::string, toml::source_region> where;
+    SweepTable sp;
+    sp.table = root;
+    sp.table.erase("sweep");
     std::uint64_t rest = i;
     std::vector<std::size_t> pick(sweep.size());
     for (std::size_t k = sweep.size(); k-- > 0;) {
@@ -342,104 +347,32 @@ std::vector<SweepPoint> sweep_points(const toml::table& root, const std::string&
       const auto dot = path.find('.');
       const std::string table = path.substr(0, dot), key = path.substr(dot + 1);
       const toml::node& v = *sweep[k].second->get(pick[k]);
-      if (!point[table].as_table()) point.insert_or_assign(table, toml::table{});
-      v.visit([&](const auto& value) { point[table].as_table()->insert_or_assign(key, value); });
+      if (!sp.table[table].as_table()) sp.table.insert_or_assign(table, toml::table{});
+      v.visit([&](const auto& value) { sp.table[table].as_table()->insert_or_assign(key, value); });
       sp.values.push_back({path, value_text(v)});
-      where[path] = v.source();
+      sp.where[path] = v.source();
     }
-    sp.memory = parse_memory(Reader{point, file, &where});
     out.push_back(std::move(sp));
   }
   return out;
 }
-}  // namespace
 
-Experiment parse_experiment(const std::string& text, const std::string& source_name,
-                            const std::vector<std::string>& overrides) {
-  toml::table root = parse_toml(text, source_name);
-  // Unknown tables and keys, and types, before anything else.
-  for (auto&& [tname, tnode] : root) {
-    const std::string t(tname.str());
-    if (!tnode.is_table()) {
-      fail_at(tnode.source(), source_name, fmt::format("'{}' must be a table ([{}])", t, t));
-    }
-    if (t == "sweep") continue;  // checked by sweep_entries
-    if (t == "links") {          // kind = "circuit": NAME = "link-experiment.toml", any names
-      for (auto&& [kname, knode] : *tnode.as_table()) {
-        if (!knode.is_string()) {
-          fail_at(knode.source(), source_name,
-                  fmt::format("[links] {} must be the path of a link experiment file (a string)", kname.str()));
-        }
-      }
-      continue;
-    }
-    if (keys_of(t).empty()) {
-      fail_at(tname.source(), source_name,
-              fmt::format("unknown table [{}] (tables: experiment, link, memory, noise, code, modules, decoder, "
-                          "sweep)", t));
-    }
-    for (auto&& [kname, knode] : *tnode.as_table()) {
-      const std::string k(kname.str());
-      if (!find_key(t, k)) {
-        fail_at(kname.source(), source_name, fmt::format("unknown key '{}' in [{}] (keys: {})", k, t, keys_of(t)));
-      }
-      (void)knode;
-    }
+// Each point parsed and checked like a file of its own.
+std::vector<SweepPoint> sweep_points(const toml::table& root, const std::string& file,
+                                     const std::vector<SweepEntry>& sweep) {
+  std::vector<SweepPoint> out;
+  for (const SweepTable& t : sweep_tables(root, file, sweep)) {
+    SweepPoint sp;
+    sp.values = t.values;
+    sp.memory = parse_memory(Reader{t.table, file, &t.where});
+    out.push_back(std::move(sp));
   }
-  for (const auto& o : overrides) apply_override(root, o);
+  return out;
+}
 
-  Experiment ex;
-  ex.text = text;
-  for (const auto& o : overrides) ex.text += "\n# --set " + o;
-  const Reader r{root, source_name};
-  ex.kind = r.string("experiment", "kind", "");
-  if (ex.kind.empty()) {
-    throw InputError(source_name + ": [experiment] needs kind = \"link\", \"memory\" or \"circuit\"");
-  }
-  const auto sweep = sweep_entries(root, source_name);
-  if (ex.kind == "circuit") {
-    if (!sweep.empty()) fail_at(sweep.front().second->source(), source_name, "[sweep] runs memory experiments only so far");
-    CircuitExperiment& c = ex.circuit;
-    const std::filesystem::path dir = std::filesystem::path(source_name).parent_path();
-    auto relative = [&](const std::string& p) { return p.empty() || p[0] == '/' ? p : (dir / p).string(); };
-    c.circuit = r.string("experiment", "circuit", "");
-    if (c.circuit.empty()) r.bad("experiment", "circuit", "is needed: the circuit file to run");
-    c.circuit = relative(c.circuit);
-    c.engine = r.string("experiment", "engine", "sv");
-    if (c.engine != "sv" && c.engine != "dm" && c.engine != "frame") {
-      r.bad("experiment", "engine", fmt::format("= \"{}\": use \"sv\", \"dm\" or \"frame\"", c.engine));
-    }
-    const std::int64_t shots = r.integer("experiment", "shots", 1000);
-    if (shots < 1) r.bad("experiment", "shots", fmt::format("= {} must be at least 1", shots));
-    c.shots = static_cast<std::uint64_t>(shots);
-    const std::int64_t seed = r.integer("experiment", "seed", 0);
-    if (seed < 0) r.bad("experiment", "seed", fmt::format("= {} must be >= 0", seed));
-    c.seed = static_cast<std::uint64_t>(seed);
-    c.t1_s = r.number("memory", "t1_s", 0);
-    c.t2_s = r.number("memory", "t2_s", 0);
-    if (c.t1_s < 0 || c.t2_s < 0) r.bad("memory", c.t1_s < 0 ? "t1_s" : "t2_s", "must be > 0");
-    c.platform = r.string("noise", "platform", "");
-    if (!c.platform.empty() && c.platform.find('/') != std::string::npos) c.platform = relative(c.platform);
-    if (const toml::table* links = root["links"].as_table()) {
-      for (auto&& [kname, knode] : *links) {
-        c.links.push_back(std::string(kname.str()) + "=" + relative(*knode.value<std::string>()));
-      }
-    }
-    return ex;
-  }
-  if (ex.kind == "memory") {
-    ex.memory = parse_memory(r);
-    ex.points = sweep_points(root, source_name, sweep);
-    return ex;
-  }
-  if (ex.kind != "link") {
-    r.bad("experiment", "kind", fmt::format("= \"{}\": use \"link\", \"memory\" or \"circuit\"", ex.kind));
-  }
-  if (!sweep.empty()) {
-    fail_at(sweep.front().second->source(), source_name, "[sweep] runs memory experiments only so far");
-  }
-
-  LinkExperiment& e = ex.link;
+// kind = "link": the [link], [memory] and [noise] tables, checked.
+LinkExperiment parse_link(const Reader& r) {
+  LinkExperiment e;
   const std::int64_t episodes = r.integer("experiment", "episodes", 1000);
   if (episodes < 1) r.bad("experiment", "episodes", fmt::format("= {} must be at least 1", episodes));
   e.episodes = static_cast<std::uint64_t>(episodes);
@@ -575,7 +508,106 @@ Experiment parse_experiment(const std::string& text, const std::string& source_n
     r.bad("link", "state", fmt::format("= \"{}\": use \"bell_diagonal\" or \"density\"", state));
   }
   const auto problems = models::validate(p);
-  if (!problems.empty()) throw InputError(source_name + ": " + problems.front());
+  if (!problems.empty()) throw InputError(r.file + ": " + problems.front());
+  return e;
+}
+
+std::vector<LinkSweepPoint> link_sweep_points(const toml::table& root, const std::string& file,
+                                             const std::vector<SweepEntry>& sweep) {
+  std::vector<LinkSweepPoint> out;
+  for (const SweepTable& t : sweep_tables(root, file, sweep)) {
+    LinkSweepPoint sp;
+    sp.values = t.values;
+    sp.link = parse_link(Reader{t.table, file, &t.where});
+    out.push_back(std::move(sp));
+  }
+  return out;
+}
+}  // namespace
+
+Experiment parse_experiment(const std::string& text, const std::string& source_name,
+                            const std::vector<std::string>& overrides) {
+  toml::table root = parse_toml(text, source_name);
+  // Unknown tables and keys, and types, before anything else.
+  for (auto&& [tname, tnode] : root) {
+    const std::string t(tname.str());
+    if (!tnode.is_table()) {
+      fail_at(tnode.source(), source_name, fmt::format("'{}' must be a table ([{}])", t, t));
+    }
+    if (t == "sweep") continue;  // checked by sweep_entries
+    if (t == "links") {          // kind = "circuit": NAME = "link-experiment.toml", any names
+      for (auto&& [kname, knode] : *tnode.as_table()) {
+        if (!knode.is_string()) {
+          fail_at(knode.source(), source_name,
+                  fmt::format("[links] {} must be the path of a link experiment file (a string)", kname.str()));
+        }
+      }
+      continue;
+    }
+    if (keys_of(t).empty()) {
+      fail_at(tname.source(), source_name,
+              fmt::format("unknown table [{}] (tables: experiment, link, memory, noise, code, modules, decoder, "
+                          "sweep)", t));
+    }
+    for (auto&& [kname, knode] : *tnode.as_table()) {
+      const std::string k(kname.str());
+      if (!find_key(t, k)) {
+        fail_at(kname.source(), source_name, fmt::format("unknown key '{}' in [{}] (keys: {})", k, t, keys_of(t)));
+      }
+      (void)knode;
+    }
+  }
+  for (const auto& o : overrides) apply_override(root, o);
+
+  Experiment ex;
+  ex.text = text;
+  for (const auto& o : overrides) ex.text += "\n# --set " + o;
+  const Reader r{root, source_name};
+  ex.kind = r.string("experiment", "kind", "");
+  if (ex.kind.empty()) {
+    throw InputError(source_name + ": [experiment] needs kind = \"link\", \"memory\" or \"circuit\"");
+  }
+  const auto sweep = sweep_entries(root, source_name);
+  if (ex.kind == "circuit") {
+    if (!sweep.empty()) fail_at(sweep.front().second->source(), source_name, "[sweep] runs memory experiments only so far");
+    CircuitExperiment& c = ex.circuit;
+    const std::filesystem::path dir = std::filesystem::path(source_name).parent_path();
+    auto relative = [&](const std::string& p) { return p.empty() || p[0] == '/' ? p : (dir / p).string(); };
+    c.circuit = r.string("experiment", "circuit", "");
+    if (c.circuit.empty()) r.bad("experiment", "circuit", "is needed: the circuit file to run");
+    c.circuit = relative(c.circuit);
+    c.engine = r.string("experiment", "engine", "sv");
+    if (c.engine != "sv" && c.engine != "dm" && c.engine != "frame") {
+      r.bad("experiment", "engine", fmt::format("= \"{}\": use \"sv\", \"dm\" or \"frame\"", c.engine));
+    }
+    const std::int64_t shots = r.integer("experiment", "shots", 1000);
+    if (shots < 1) r.bad("experiment", "shots", fmt::format("= {} must be at least 1", shots));
+    c.shots = static_cast<std::uint64_t>(shots);
+    const std::int64_t seed = r.integer("experiment", "seed", 0);
+    if (seed < 0) r.bad("experiment", "seed", fmt::format("= {} must be >= 0", seed));
+    c.seed = static_cast<std::uint64_t>(seed);
+    c.t1_s = r.number("memory", "t1_s", 0);
+    c.t2_s = r.number("memory", "t2_s", 0);
+    if (c.t1_s < 0 || c.t2_s < 0) r.bad("memory", c.t1_s < 0 ? "t1_s" : "t2_s", "must be > 0");
+    c.platform = r.string("noise", "platform", "");
+    if (!c.platform.empty() && c.platform.find('/') != std::string::npos) c.platform = relative(c.platform);
+    if (const toml::table* links = root["links"].as_table()) {
+      for (auto&& [kname, knode] : *links) {
+        c.links.push_back(std::string(kname.str()) + "=" + relative(*knode.value<std::string>()));
+      }
+    }
+    return ex;
+  }
+  if (ex.kind == "memory") {
+    ex.memory = parse_memory(r);
+    ex.points = sweep_points(root, source_name, sweep);
+    return ex;
+  }
+  if (ex.kind != "link") {
+    r.bad("experiment", "kind", fmt::format("= \"{}\": use \"link\", \"memory\" or \"circuit\"", ex.kind));
+  }
+  ex.link = parse_link(r);
+  ex.link_points = link_sweep_points(root, source_name, sweep);
   return ex;
 }
 
@@ -682,6 +714,46 @@ LinkExperimentResult run_link_experiment(const LinkExperiment& e) {
   return r;
 }
 
+namespace {
+struct LinkSummary {
+  const char* name;
+  double value;
+  const char* units;
+  const char* description;
+};
+
+// The summary quantities of a link run, as /summary datasets (single run) or point attributes (sweep).
+std::vector<LinkSummary> link_summary(const LinkExperimentResult& r) {
+  return {
+      {"fidelity_mean", r.fidelity_mean, "", "mean fidelity of the delivered pairs"},
+      {"fidelity_standard_error", r.fidelity_standard_error, "", "standard error of fidelity_mean"},
+      {"attempts_mean", r.attempts_mean, "", "mean elementary attempts per delivered pair"},
+      {"pairs_per_attempt", r.attempts_mean > 0 ? 1 / r.attempts_mean : 0.0, "",
+       "delivered pairs per elementary attempt (1 / attempts_mean; every segment's and memory's attempts count)"},
+      {"time_mean_s", r.time_mean_s, "s", "mean delivery time of a pair"},
+      {"rate_hz", r.rate_hz, "Hz", "delivered pairs per second: 1 / time_mean_s"},
+      {"plob_bound", r.plob_bound, "ebit per channel use",
+       "repeaterless bound -log2(1 - eta) for the transmissivity of the whole distance "
+       "(werner source: eta = success probability); Pirandola et al., Nat. Commun. 8, 15043 (2017)"},
+      {"success_probability", r.success_probability, "", "success probability of one elementary attempt"},
+      {"elementary_fidelity", r.elementary_fidelity, "", "fidelity of a fresh elementary pair"},
+      {"attempt_time_s", r.attempt_time_s, "s", "one elementary attempt, herald included"},
+  };
+}
+}  // namespace
+
+void write_link_point(ResultFile& f, std::size_t index, const LinkSweepPoint& p, const LinkExperimentResult& r) {
+  const std::string g = fmt::format("/points/{}", index);
+  write_sweep_values(f, g, p.values);
+  f.write_group_attribute(g, "seed", p.link.seed);
+  f.write_group_attribute(g, "episodes", p.link.episodes);
+  f.write_group_attribute(g, "failed_episodes", r.failed_episodes);
+  for (const LinkSummary& q : link_summary(r)) f.write_group_attribute(g, q.name, q.value);
+  f.flush();
+  f.write_group_attribute(g, "complete", std::uint64_t{1});  // last: the point is whole
+  f.flush();
+}
+
 void write_link_experiment(ResultFile& f, const LinkExperiment& e, const LinkExperimentResult& r) {
   const std::string base = "/links/" + e.name + "/";
   const std::uint64_t n = r.time_s.size();
@@ -689,19 +761,7 @@ void write_link_experiment(ResultFile& f, const LinkExperiment& e, const LinkExp
   f.write_array(base + "attempts", r.attempts.data(), {n}, "", "elementary attempts of each episode (all segments, all purification pairs)");
   f.write_array(base + "fidelity", r.fidelity.data(), {n}, "", "<Phi+|rho|Phi+> of each delivered pair");
   f.write_array(base + "bell_diagonal", r.bell_diagonal.data(), {n, 4}, "", "Bell-basis diagonal (Phi+, Psi+, Psi-, Phi-)");
-  f.write_summary("fidelity_mean", r.fidelity_mean, "", "mean fidelity of the delivered pairs");
-  f.write_summary("fidelity_standard_error", r.fidelity_standard_error, "", "standard error of fidelity_mean");
-  f.write_summary("attempts_mean", r.attempts_mean, "", "mean elementary attempts per delivered pair");
-  f.write_summary("pairs_per_attempt", r.attempts_mean > 0 ? 1 / r.attempts_mean : 0.0, "",
-                  "delivered pairs per elementary attempt (1 / attempts_mean; every segment's and memory's attempts count)");
-  f.write_summary("time_mean_s", r.time_mean_s, "s", "mean delivery time of a pair");
-  f.write_summary("rate_hz", r.rate_hz, "Hz", "delivered pairs per second: 1 / time_mean_s");
-  f.write_summary("plob_bound", r.plob_bound, "ebit per channel use",
-                  "repeaterless bound -log2(1 - eta) for the transmissivity of the whole distance "
-                  "(werner source: eta = success probability); Pirandola et al., Nat. Commun. 8, 15043 (2017)");
-  f.write_summary("success_probability", r.success_probability, "", "success probability of one elementary attempt");
-  f.write_summary("elementary_fidelity", r.elementary_fidelity, "", "fidelity of a fresh elementary pair");
-  f.write_summary("attempt_time_s", r.attempt_time_s, "s", "one elementary attempt, herald included");
+  for (const LinkSummary& q : link_summary(r)) f.write_summary(q.name, q.value, q.units, q.description);
 }
 
 }  // namespace qw

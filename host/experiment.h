@@ -45,6 +45,12 @@ struct CircuitExperiment {
   std::string platform;            // [noise] platform: preset name or file
 };
 
+// One point of a link sweep: the swept keys' values and the link experiment they give.
+struct LinkSweepPoint {
+  std::vector<std::pair<std::string, std::string>> values;
+  LinkExperiment link;
+};
+
 struct Experiment {
   std::string kind;  // "link" | "memory" | "circuit"
   CircuitExperiment circuit;
@@ -52,6 +58,7 @@ struct Experiment {
   LinkExperiment link;
   MemoryExperiment memory;          // kind = "memory": the file without [sweep]
   std::vector<SweepPoint> points;   // kind = "memory" with a [sweep]: every point, in order
+  std::vector<LinkSweepPoint> link_points;  // kind = "link" with a [sweep]: every point, in order
 };
 
 // Parses and validates an experiment; overrides are "table.key=value" (TOML values) applied before
@@ -75,5 +82,9 @@ struct LinkExperimentResult {
 
 LinkExperimentResult run_link_experiment(const LinkExperiment& e);
 void write_link_experiment(ResultFile& file, const LinkExperiment& e, const LinkExperimentResult& r);
+// One point of a link sweep as the group /points/<index>: attributes for the swept values, seed,
+// episodes, failed_episodes and every /summary quantity of a single run (fidelity_mean, rate_hz,
+// plob_bound, ...), then complete = 1 (no per-episode arrays).
+void write_link_point(ResultFile& file, std::size_t index, const LinkSweepPoint& p, const LinkExperimentResult& r);
 
 }  // namespace qw

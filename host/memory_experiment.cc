@@ -154,15 +154,7 @@ std::map<std::string, MemoryPointResult> finished_points(const std::string& path
 
 void write_point(ResultFile& file, std::size_t index, const SweepPoint& p, const MemoryPointResult& r) {
   const std::string g = fmt::format("/points/{}", index);
-  for (const auto& [key, value] : p.values) {
-    char* end = nullptr;
-    const double v = std::strtod(value.c_str(), &end);
-    if (end && *end == '\0' && !value.empty()) {
-      file.write_group_attribute(g, key, v);
-    } else {
-      file.write_group_attribute(g, key, value);
-    }
-  }
+  write_sweep_values(file, g, p.values);
   const MemoryExperiment& e = p.memory;
   file.write_group_attribute(g, "settings", memory_settings(e));
   file.write_group_attribute(g, "code", e.spec.code);
@@ -206,11 +198,7 @@ void write_single(ResultFile& file, const MemoryPointResult& r) {
   file.write_summary("decode_wall_s", r.decode_wall_s, "s", "decoding, wall clock");
 }
 
-std::string values_label(const SweepPoint& p) {
-  std::string s;
-  for (const auto& [k, v] : p.values) s += fmt::format("{}{}={}", s.empty() ? "" : " ", k, v);
-  return s;
-}
+std::string values_label(const SweepPoint& p) { return sweep_values_label(p.values); }
 
 struct Line {
   double a = 0, b = 0;  // y = a + b x
@@ -415,7 +403,7 @@ MemoryRunResult run_memory_experiment(const MemoryExperiment& single, const std:
   if (!is_sweep) points.push_back({{}, single});
   // Each point of a sweep gets its own seed, a function of the experiment seed and its values.
   if (is_sweep) {
-    for (auto& p : points) p.memory.seed = splitmix64(p.memory.seed ^ fnv1a(values_label(p)));
+    for (auto& p : points) p.memory.seed = sweep_point_seed(p.memory.seed, p.values);
   }
   const std::map<std::string, MemoryPointResult> done = is_sweep ? finished_points(options.output)
                                                                  : std::map<std::string, MemoryPointResult>{};
@@ -519,6 +507,29 @@ MemoryRunResult run_memory_experiment(const MemoryExperiment& single, const std:
     file->close();
   }
   return out;
+}
+
+std::string sweep_values_label(const std::vector<std::pair<std::string, std::string>>& values) {
+  std::string s;
+  for (const auto& [k, v] : values) s += fmt::format("{}{}={}", s.empty() ? "" : " ", k, v);
+  return s;
+}
+
+std::uint64_t sweep_point_seed(std::uint64_t seed, const std::vector<std::pair<std::string, std::string>>& values) {
+  return splitmix64(seed ^ fnv1a(sweep_values_label(values)));
+}
+
+void write_sweep_values(ResultFile& file, const std::string& group,
+                        const std::vector<std::pair<std::string, std::string>>& values) {
+  for (const auto& [key, value] : values) {
+    char* end = nullptr;
+    const double v = std::strtod(value.c_str(), &end);
+    if (end && *end == '\0' && !value.empty()) {
+      file.write_group_attribute(group, key, v);
+    } else {
+      file.write_group_attribute(group, key, value);
+    }
+  }
 }
 
 }  // namespace qw

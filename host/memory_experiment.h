@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "host/generators.h"
+#include "host/result_file.h"
 
 namespace qw {
 
@@ -19,6 +20,14 @@ struct MemoryExperiment {
   std::string decoder = "mwpm";  // "mwpm" | "union_find"
   int threads = 0;               // decoding threads per rank (0: OpenMP's default)
 };
+
+// A sweep point's swept values as "table.key=value ..." (in [sweep] order), and its seed: a function
+// of the experiment's seed and that label, so a point's samples do not depend on the other points.
+std::string sweep_values_label(const std::vector<std::pair<std::string, std::string>>& values);
+std::uint64_t sweep_point_seed(std::uint64_t seed, const std::vector<std::pair<std::string, std::string>>& values);
+// The swept values as attributes of a point's group (numbers as float64, other values as strings).
+void write_sweep_values(ResultFile& file, const std::string& group,
+                        const std::vector<std::pair<std::string, std::string>>& values);
 
 // One point of a sweep: the swept keys' values ("noise.p", "0.002") and the experiment they give.
 struct SweepPoint {

@@ -5,12 +5,17 @@
 #include <hdf5.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "host/errors.h"
 #include "host/experiment.h"
+#include "host/memory_experiment.h"
 #include "host/result_file.h"
 #include "kernels/link_maps.h"
 
@@ -354,5 +359,101 @@ TEST(LinkExperimentFiber, DensityStateRunsPurification) {
   const auto r = qw::run_link_experiment(e.link);
   EXPECT_EQ(r.failed_episodes, 0u);
   EXPECT_GT(r.fidelity_mean, r.elementary_fidelity);
+}
+}  // namespace
+
+// ---- Link sweeps ---------------------------------------------------------------------------------
+namespace {
+const char* kLinkSweep = R"([experiment]
+kind = "link"
+episodes = 400
+seed = 3
+[link]
+source = "fiber"
+length_km = 20.0
+visibility = 0.9
+segments = 2
+attempt_time_s = 5e-6
+[sweep]
+"link.length_km" = [10.0, 40.0]
+"memory.qubits_per_node" = [1, 2, 4]
+)";
+
+TEST(LinkSweep, PointsAreTheCartesianProductFirstKeySlowest) {
+  const qw::Experiment e = qw::parse_experiment(kLinkSweep, "s.toml");
+  ASSERT_EQ(e.link_points.size(), 6u);
+  EXPECT_EQ(e.link_points[0].values, (std::vector<std::pair<std::string, std::string>>{
+                                         {"link.length_km", "10"}, {"memory.qubits_per_node", "1"}}));
+  EXPECT_DOUBLE_EQ(e.link_points[4].link.total_length_km, 40.0);
+  EXPECT_EQ(e.link_points[4].link.memories, 2u);
+  EXPECT_EQ(e.link_points[5].link.memories, 4u);
+  EXPECT_EQ(e.link_points[5].link.segments, 2u);  // unswept keys as in the file
+}
+
+TEST(LinkSweep, BadValueIsReportedAtItsPlaceInTheSweep) {
+  std::string text = kLinkSweep;
+  text.replace(text.find("[1, 2, 4]"), 9, "[1, 0, 4]");
+  try {
+    qw::parse_experiment(text, "s.toml");
+    FAIL() << "no error";
+  } catch (const qw::InputError& err) {
+    EXPECT_NE(std::string(err.what()).find("s.toml:13:32: memory.qubits_per_node = 0 must be in [1, 1024]"),
+              std::string::npos)
+        << err.what();
+  }
+}
+
+// A point's seed depends only on the experiment seed and its own values: the 40 km point gives the
+// same episodes in a sweep of two lengths and in a sweep of that length alone.
+TEST(LinkSweep, APointDoesNotDependOnTheOtherPoints) {
+  std::string one = kLinkSweep;
+  one.replace(one.find("[10.0, 40.0]"), 12, "[40.0]");
+  const qw::Experiment both = qw::parse_experiment(kLinkSweep, "s.toml");
+  const qw::Experiment alone = qw::parse_experiment(one, "s.toml");
+  qw::LinkSweepPoint a = both.link_points[3], b = alone.link_points[0];
+  ASSERT_EQ(a.values, b.values);
+  a.link.seed = qw::sweep_point_seed(a.link.seed, a.values);
+  b.link.seed = qw::sweep_point_seed(b.link.seed, b.values);
+  EXPECT_EQ(a.link.seed, b.link.seed);
+  EXPECT_NE(a.link.seed, qw::sweep_point_seed(both.link_points[0].link.seed, both.link_points[0].values));
+  const auto ra = qw::run_link_experiment(a.link), rb = qw::run_link_experiment(b.link);
+  EXPECT_EQ(ra.time_s, rb.time_s);
+  EXPECT_EQ(ra.fidelity, rb.fidelity);
+}
+
+TEST(LinkSweep, CommandWritesEveryPointWithItsSummary) {
+  const auto dir = std::filesystem::temp_directory_path() / "qweave_link_sweep_test";
+  std::filesystem::create_directories(dir);
+  const auto toml = (dir / "s.toml").string(), out = (dir / "s.h5").string();
+  std::ofstream(toml) << kLinkSweep;
+  ASSERT_EQ(std::system((std::string(QWEAVE_BINARY) + " run " + toml + " -q -o " + out).c_str()), 0);
+  const hid_t f = H5Fopen(out.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  ASSERT_GE(f, 0);
+  auto attr = [&](const std::string& group, const char* name) {
+    double v = std::nan("");
+    const hid_t g = H5Gopen2(f, group.c_str(), H5P_DEFAULT);
+    if (g < 0) return v;
+    if (H5Aexists(g, name) > 0) {
+      const hid_t a = H5Aopen(g, name, H5P_DEFAULT);
+      H5Aread(a, H5T_NATIVE_DOUBLE, &v);
+      H5Aclose(a);
+    }
+    H5Gclose(g);
+    return v;
+  };
+  for (int i = 0; i < 6; ++i) {
+    const std::string g = "/points/" + std::to_string(i);
+    EXPECT_EQ(attr(g, "complete"), 1.0) << g;
+    EXPECT_EQ(attr(g, "link.length_km"), i < 3 ? 10.0 : 40.0) << g;
+    EXPECT_EQ(attr(g, "memory.qubits_per_node"), double(1 << (i % 3))) << g;
+    EXPECT_GT(attr(g, "fidelity_mean"), 0.5) << g;
+    EXPECT_NEAR(attr(g, "pairs_per_attempt"), 1 / attr(g, "attempts_mean"), 1e-12) << g;
+  }
+  // More memories, faster pairs; longer links, slower ones.
+  EXPECT_GT(attr("/points/2", "rate_hz"), attr("/points/0", "rate_hz"));
+  EXPECT_GT(attr("/points/0", "rate_hz"), attr("/points/3", "rate_hz"));
+  EXPECT_EQ(attr("/", "complete"), 1.0);
+  H5Fclose(f);
+  std::filesystem::remove_all(dir);
 }
 }  // namespace

@@ -10,12 +10,13 @@ threshold: a memory-experiment sweep (kind = "memory" with [sweep] over code.dis
   the Wilson 95% intervals as bars; the estimated threshold /summary/threshold as a vertical line
   with its bootstrap interval (threshold_low, threshold_high) shaded.
 
-rate-vs-distance: one point per link result file (written by `qweave run` for kind = "link"):
+rate-vs-distance: one point per link result file (written by `qweave run` for kind = "link"), or
+  one per finished point of a link sweep file ([sweep] over link.length_km and any other keys):
   * top panel: delivered pair rate /summary/rate_hz against the total distance (the experiment's
     link.length_km), with the repeaterless PLOB bound in pairs per second;
   * bottom panel: mean fidelity /summary/fidelity_mean (error bars: fidelity_standard_error).
-Files are grouped into one line per configuration (source, scheme, segments, purification and
-rounds, memory cut-off), sorted by distance. The distance and the configuration come from the
+Files and points are grouped into one line per configuration (source, scheme, segments,
+purification and rounds, memory cut-off, memories per node, state path), sorted by distance. The distance and the configuration come from the
 `config` attribute: the experiment TOML with its --set overrides appended as "# --set k=v" comments.
 
 PLOB in pairs per second. The file holds plob_bound = -log2(1 - eta), ebit per channel use, for the
@@ -64,7 +65,37 @@ def parse_config(text):
     return cfg
 
 
+SUMMARY_NAMES = ("rate_hz", "plob_bound", "fidelity_mean", "fidelity_standard_error",
+                 "success_probability", "time_mean_s")
+
+
+def link_row(path, cfg, s):
+    """One plotted point: the configuration that matters for grouping, and the summary values."""
+    link = cfg.get("link", {})
+    memory = cfg.get("memory", {})
+    return {
+        "path": path,
+        "length_km": float(link.get("length_km", 0.0)),
+        "attempt_time_s": float(link.get("attempt_time_s", 0.0)),
+        "source": link.get("source", "werner"),
+        "scheme": link.get("scheme", "double_click"),
+        "segments": int(link.get("segments", 1)),
+        "purification": link.get("purification", "none"),
+        "rounds": int(link.get("purification_rounds", 0)),
+        "cutoff_s": memory.get("cutoff_s", math.inf),
+        "memories": int(memory.get("qubits_per_node", 1)),
+        "state": link.get("state", "bell_diagonal"),
+        "attenuation": float(link.get("attenuation_db_per_km", 0.2)),
+        "fibre_index": float(link.get("fibre_index", 1.44)),
+        **s,
+    }
+
+
 def read_link_file(path):
+    """The rows of a link result file: one for a single run, one per finished point of a sweep
+    (/points/<i>, whose attributes hold the swept "table.key" values and the summary)."""
+    import copy
+
     import h5py
 
     with h5py.File(path, "r") as f:
@@ -80,36 +111,38 @@ def read_link_file(path):
         cfg = parse_config(text)
         if cfg.get("experiment", {}).get("kind") != "link":
             sys.exit(f"plot.py: {path}: experiment kind is not \"link\"")
-        s = {}
-        for name in ("rate_hz", "plob_bound", "fidelity_mean", "fidelity_standard_error",
-                     "success_probability", "time_mean_s"):
-            key = "/summary/" + name
-            s[name] = float(f[key][()]) if key in f else math.nan
-    link = cfg.get("link", {})
-    memory = cfg.get("memory", {})
-    return {
-        "path": path,
-        "length_km": float(link.get("length_km", 0.0)),
-        "attempt_time_s": float(link.get("attempt_time_s", 0.0)),
-        "source": link.get("source", "werner"),
-        "scheme": link.get("scheme", "double_click"),
-        "segments": int(link.get("segments", 1)),
-        "purification": link.get("purification", "none"),
-        "rounds": int(link.get("purification_rounds", 0)),
-        "cutoff_s": memory.get("cutoff_s", math.inf),
-        "attenuation": float(link.get("attenuation_db_per_km", 0.2)),
-        "fibre_index": float(link.get("fibre_index", 1.44)),
-        **s,
-    }
+        if "points" not in f:
+            s = {}
+            for name in SUMMARY_NAMES:
+                key = "/summary/" + name
+                s[name] = float(f[key][()]) if key in f else math.nan
+            return [link_row(path, cfg, s)]
+        cfg.pop("sweep", None)
+        rows = []
+        for name in sorted(f["points"], key=int):
+            a = f["points"][name].attrs
+            if not a.get("complete", 0):
+                continue
+            point = copy.deepcopy(cfg)
+            for key, value in a.items():
+                if "." not in key:
+                    continue
+                table, k = key.split(".", 1)
+                if isinstance(value, bytes):
+                    value = value.decode()
+                point.setdefault(table, {})[k] = value.item() if hasattr(value, "item") else value
+            s = {n: float(a[n]) if n in a else math.nan for n in SUMMARY_NAMES}
+            rows.append(link_row(f"{path}:/points/{name}", point, s))
+        return rows
 
 
 def series_key(r):
     return (r["source"], r["scheme"] if r["source"] == "fiber" else "", r["segments"],
-            r["purification"], r["rounds"], r["cutoff_s"])
+            r["purification"], r["rounds"], r["cutoff_s"], r["memories"], r["state"])
 
 
 def series_label(key):
-    source, scheme, segments, purification, rounds, cutoff = key
+    source, scheme, segments, purification, rounds, cutoff, memories, state = key
     parts = [f"{segments} segment" + ("s" if segments != 1 else "")]
     if purification != "none" and rounds > 0:
         parts.append(f"{rounds}x {purification.upper()}")
@@ -118,6 +151,10 @@ def series_label(key):
     parts.append(scheme.replace("_", "-") if source == "fiber" else "werner source")
     if isinstance(cutoff, (int, float)) and math.isfinite(cutoff):
         parts.append(f"cut-off {cutoff * 1e3:g} ms")
+    if memories != 1:
+        parts.append(f"{memories} memories per node")
+    if state == "density":
+        parts.append("4x4 states")
     return ", ".join(parts)
 
 
@@ -127,7 +164,7 @@ def rate_vs_distance(args):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    rows = [read_link_file(p) for p in args.files]
+    rows = [row for p in args.files for row in read_link_file(p)]
     groups = {}
     for r in rows:
         groups.setdefault(series_key(r), []).append(r)
