@@ -2,12 +2,14 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fmt/format.h>
 #include <fstream>
 #include <limits>
 #include <map>
 #include <sstream>
+#include <stdexcept>
 #include <toml++/toml.h>
 
 #include "host/decoder.h"
@@ -15,6 +17,7 @@
 #include "host/result_file.h"
 #include "kernels/link_episodes.h"
 #include "kernels/memory.h"
+#include "mpi/runtime.h"
 
 namespace qw {
 namespace {
@@ -619,7 +622,42 @@ Experiment read_experiment_file(const std::string& path, const std::vector<std::
   return parse_experiment(ss.str(), path, overrides);
 }
 
-LinkExperimentResult run_link_experiment(const LinkExperiment& e) {
+namespace {
+// Every rank's episodes [first, first + count) of r's arrays, on every rank: each rank sends its
+// range (two uint64 of header, then times, attempts, fidelities, Bell-diagonal rows).
+void gather_episodes(LinkExperimentResult& r, const mpi::ShotRange& mine) {
+  auto put = [](std::vector<std::uint8_t>& out, const void* p, std::size_t bytes) {
+    const auto* b = static_cast<const std::uint8_t*>(p);
+    out.insert(out.end(), b, b + bytes);
+  };
+  std::vector<std::uint8_t> bytes;
+  put(bytes, &mine.first, 8);
+  put(bytes, &mine.count, 8);
+  put(bytes, r.time_s.data() + mine.first, mine.count * 8);
+  put(bytes, r.attempts.data() + mine.first, mine.count * 8);
+  put(bytes, r.fidelity.data() + mine.first, mine.count * 8);
+  put(bytes, r.bell_diagonal.data() + 4 * mine.first, 4 * mine.count * 8);
+  const std::vector<std::uint8_t> all = mpi::allgather_bytes(bytes);
+  std::size_t at = 0;
+  auto take = [&](void* p, std::size_t n) {
+    if (at + n > all.size()) throw std::runtime_error("link: gathering the ranks' episodes: short message");
+    std::memcpy(p, all.data() + at, n);
+    at += n;
+  };
+  while (at < all.size()) {
+    std::uint64_t first = 0, count = 0;
+    take(&first, 8);
+    take(&count, 8);
+    if (first + count > r.time_s.size()) throw std::runtime_error("link: gathering the ranks' episodes: bad range");
+    take(r.time_s.data() + first, count * 8);
+    take(r.attempts.data() + first, count * 8);
+    take(r.fidelity.data() + first, count * 8);
+    take(r.bell_diagonal.data() + 4 * first, 4 * count * 8);
+  }
+}
+}  // namespace
+
+LinkExperimentResult run_link_experiment(const LinkExperiment& e, bool split_over_ranks) {
   models::LinkModel m;
   try {
     m = models::link_model(e.link);
@@ -673,8 +711,12 @@ LinkExperimentResult run_link_experiment(const LinkExperiment& e) {
   ep.full_density = true;
   ep.state = m.state;
   ep.bell_diagonal = m.bell_diagonal;
-  for (std::uint64_t first = 0; first < n; first += chunk) {
-    const std::uint64_t cnt = std::min(chunk, n - first);
+  // Under MPI (split_over_ranks) each rank runs an even share of the episodes, in rank order; the
+  // episodes depend only on (seed, index), so the gathered arrays equal a single rank's.
+  const mpi::ShotRange mine = split_over_ranks ? mpi::my_shots(n) : mpi::ShotRange{0, n};
+  const std::uint64_t end = mine.first + mine.count;
+  for (std::uint64_t first = mine.first; first < end; first += chunk) {
+    const std::uint64_t cnt = std::min(chunk, end - first);
     DeviceArray<double> t(cnt), f(cnt), b(4 * cnt);
     DeviceArray<std::uint64_t> a(cnt);
     if (e.full_density && e.segments == 1 && e.purification_rounds == 0 && e.memories == 1) {
@@ -687,6 +729,7 @@ LinkExperimentResult run_link_experiment(const LinkExperiment& e) {
     copy_to_host(r.fidelity.data() + first, f.data(), cnt * sizeof(double));
     copy_to_host(r.bell_diagonal.data() + 4 * first, b.data(), 4 * cnt * sizeof(double));
   }
+  if (split_over_ranks && mpi::size() > 1) gather_episodes(r, mine);
   double sf = 0, sf2 = 0, sa = 0, st = 0;
   std::uint64_t ok = 0;
   for (std::uint64_t i = 0; i < n; ++i) {

@@ -80,7 +80,10 @@ struct LinkExperimentResult {
   std::uint64_t failed_episodes = 0;  // exceeded the restart guard (time NaN)
 };
 
-LinkExperimentResult run_link_experiment(const LinkExperiment& e);
+// Runs the episodes. split_over_ranks: under MPI every rank of the job must call it alike; each runs
+// an even share of the episodes and every rank gets all of them (the same arrays and summaries as
+// one rank). Otherwise the calling rank runs them all (e.g. a rank's own shots' links).
+LinkExperimentResult run_link_experiment(const LinkExperiment& e, bool split_over_ranks = false);
 void write_link_experiment(ResultFile& file, const LinkExperiment& e, const LinkExperimentResult& r);
 // One point of a link sweep as the group /points/<index>: attributes for the swept values, seed,
 // episodes, failed_episodes and every /summary quantity of a single run (fidelity_mean, rate_hz,

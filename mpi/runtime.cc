@@ -151,6 +151,23 @@ std::vector<std::uint8_t> gather_to_root(const std::vector<std::uint8_t>& mine) 
   return mine;
 }
 
+std::vector<std::uint8_t> allgather_bytes(const std::vector<std::uint8_t>& mine) {
+  std::vector<std::uint8_t> all = gather_to_root(mine);
+#if defined(QWEAVE_HAVE_MPI)
+  if (g_initialised && g_size > 1) {
+    long long total = static_cast<long long>(all.size());
+    MPI_Bcast(&total, 1, MPI_LONG_LONG, 0, MPI_COMM_WORLD);
+    all.resize(static_cast<std::size_t>(total));
+    constexpr long long kPiece = 1ll << 30;  // MPI counts are int
+    for (long long off = 0; off < total; off += kPiece) {
+      const int cnt = static_cast<int>(std::min(kPiece, total - off));
+      MPI_Bcast(all.data() + off, cnt, MPI_BYTE, 0, MPI_COMM_WORLD);
+    }
+  }
+#endif
+  return all;
+}
+
 void hdf5_file_access(std::int64_t fapl) {
 #if defined(QWEAVE_HAVE_MPI) && defined(H5_HAVE_PARALLEL)
   if (g_initialised && g_size > 1) H5Pset_fapl_mpio(fapl, MPI_COMM_WORLD, MPI_INFO_NULL);

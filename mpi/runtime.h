@@ -32,6 +32,8 @@ void max_over_ranks(std::uint64_t* value);
 
 // Concatenates every rank's bytes on rank 0, in rank order (other ranks get an empty vector).
 std::vector<std::uint8_t> gather_to_root(const std::vector<std::uint8_t>& mine);
+// Every rank's bytes concatenated in rank order, on every rank (one rank: its own bytes).
+std::vector<std::uint8_t> allgather_bytes(const std::vector<std::uint8_t>& mine);
 
 // Parallel HDF5 (hid_t values passed as int64): with more than one rank, a file-access property
 // list gets the MPI-IO driver on the world communicator, and a transfer property list collective

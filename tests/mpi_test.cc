@@ -180,6 +180,73 @@ TEST_F(Mpi, ShardedNoisyMidCircuitRunsDrawTheSameAsOneRank) {
   EXPECT_NE(text.find("mpp.stim:2:1: MPP is not supported on a state sharded"), std::string::npos) << text;
 }
 
+// A float64 dataset or a float64 attribute of a group, whole ("" when missing).
+std::vector<double> read_doubles(const std::string& path, const std::string& dataset) {
+  std::vector<double> v;
+  const hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  if (f < 0) return v;
+  const hid_t d = H5Dopen2(f, dataset.c_str(), H5P_DEFAULT);
+  if (d >= 0) {
+    const hid_t sp = H5Dget_space(d);
+    v.resize(static_cast<std::size_t>(H5Sget_simple_extent_npoints(sp)));
+    if (!v.empty()) H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data());
+    H5Sclose(sp);
+    H5Dclose(d);
+  }
+  H5Fclose(f);
+  return v;
+}
+
+double read_group_attribute(const std::string& path, const std::string& group, const char* name) {
+  double v = std::nan("");
+  const hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  if (f < 0) return v;
+  const hid_t g = H5Gopen2(f, group.c_str(), H5P_DEFAULT);
+  if (g >= 0 && H5Aexists(g, name) > 0) {
+    const hid_t a = H5Aopen(g, name, H5P_DEFAULT);
+    H5Aread(a, H5T_NATIVE_DOUBLE, &v);
+    H5Aclose(a);
+  }
+  if (g >= 0) H5Gclose(g);
+  H5Fclose(f);
+  return v;
+}
+
+// Link experiments: the ranks split the episodes and gather them; every per-episode array and every
+// summary equals one rank's, for a chain with purification and for a sweep.
+TEST_F(Mpi, LinkExperimentEpisodesSplitOverRanksGiveTheSingleRankResult) {
+  const std::string chain = std::string(QWEAVE_SOURCE_DIR) + "/examples/link_fiber_chain.toml";
+  const std::string sweep = std::string(QWEAVE_SOURCE_DIR) + "/examples/link_sweep.toml";
+  const std::string ref = (dir / "chain1.h5").string(), sref = (dir / "sweep1.h5").string();
+  std::string text;
+  ASSERT_EQ(run("-np 1 " + std::string(QWEAVE_BINARY) + " run " + chain + " --set experiment.episodes=3001 -q -o " + ref,
+                &text), 0) << text;
+  ASSERT_EQ(run("-np 1 " + std::string(QWEAVE_BINARY) + " run " + sweep + " --set experiment.episodes=501 -q -o " + sref,
+                &text), 0) << text;
+  const std::vector<std::string> arrays = {"/links/a_b/time_s", "/links/a_b/fidelity", "/links/a_b/bell_diagonal",
+                                           "/summary/fidelity_mean", "/summary/rate_hz", "/summary/attempts_mean"};
+  for (int np : {2, 3, 4}) {
+    const std::string out = (dir / ("chain" + std::to_string(np) + ".h5")).string();
+    ASSERT_EQ(run("-np " + std::to_string(np) + " " + QWEAVE_BINARY + " run " + chain +
+                  " --set experiment.episodes=3001 -q -o " + out, &text), 0) << text;
+    for (const std::string& a : arrays) {
+      const auto want = read_doubles(ref, a);
+      ASSERT_FALSE(want.empty()) << a;
+      EXPECT_EQ(read_doubles(out, a), want) << a << ", " << np << " ranks";
+    }
+    EXPECT_EQ(read_group_attribute(out, "/", "ranks"), np);
+    const std::string sout = (dir / ("sweep" + std::to_string(np) + ".h5")).string();
+    ASSERT_EQ(run("-np " + std::to_string(np) + " " + QWEAVE_BINARY + " run " + sweep +
+                  " --set experiment.episodes=501 -q -o " + sout, &text), 0) << text;
+    for (int i = 0; i < 12; ++i) {
+      const std::string g = "/points/" + std::to_string(i);
+      for (const char* name : {"fidelity_mean", "rate_hz", "complete"}) {
+        EXPECT_EQ(read_group_attribute(sout, g, name), read_group_attribute(sref, g, name)) << g << " " << name;
+      }
+    }
+  }
+}
+
 // LINK(name) on a sharded state: the delivered pair and the waiting qubits' twirled decay draw as
 // the single-rank trajectories do, so the records are equal shot for shot.
 TEST_F(Mpi, ShardedLinkCircuitsDrawTheSameAsOneRank) {

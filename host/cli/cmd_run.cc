@@ -94,7 +94,7 @@ int run_link_sweep(const RunArgs& a, const Experiment& ex) {
   for (std::size_t i = 0; i < ex.link_points.size(); ++i) {
     LinkSweepPoint p = ex.link_points[i];
     p.link.seed = sweep_point_seed(p.link.seed, p.values);
-    const LinkExperimentResult r = run_link_experiment(p.link);
+    const LinkExperimentResult r = run_link_experiment(p.link, true);
     if (file) write_link_point(*file, i, p, r);
     if (talk) {
       fmt::print("  [{}/{}] {}: fidelity {:.6f} +- {:.2g}, rate {:.4g} Hz, PLOB {:.4g} ebit per use{}\n", i + 1,
@@ -137,7 +137,7 @@ int run_run(const RunArgs& a) {
   }
   if (!ex.link_points.empty()) return run_link_sweep(a, ex);
   const LinkExperiment& e = ex.link;
-  const LinkExperimentResult r = run_link_experiment(e);
+  const LinkExperimentResult r = run_link_experiment(e, true);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::string out = a.no_output ? "" : (a.output.empty() ? std::filesystem::path(a.file).stem().string() + ".h5" : a.output);
   if (!out.empty()) {
