@@ -360,16 +360,12 @@ std::vector<SweepTable> sweep_tables(const toml::table& root, const std::string&
   return out;
 }
 
-// Each point parsed and checked like a file of its own.
-std::vector<SweepPoint> sweep_points(const toml::table& root, const std::string& file,
-                                     const std::vector<SweepEntry>& sweep) {
-  std::vector<SweepPoint> out;
-  for (const SweepTable& t : sweep_tables(root, file, sweep)) {
-    SweepPoint sp;
-    sp.values = t.values;
-    sp.memory = parse_memory(Reader{t.table, file, &t.where});
-    out.push_back(std::move(sp));
-  }
+// Each point parsed and checked like a file of its own: Point{values, parse(reader)}.
+template <class Point, class Parse>
+std::vector<Point> sweep_points(const toml::table& root, const std::string& file, const std::vector<SweepEntry>& sweep,
+                                Parse parse) {
+  std::vector<Point> out;
+  for (const SweepTable& t : sweep_tables(root, file, sweep)) out.push_back(Point{t.values, parse(Reader{t.table, file, &t.where})});
   return out;
 }
 
@@ -515,17 +511,6 @@ LinkExperiment parse_link(const Reader& r) {
   return e;
 }
 
-std::vector<LinkSweepPoint> link_sweep_points(const toml::table& root, const std::string& file,
-                                             const std::vector<SweepEntry>& sweep) {
-  std::vector<LinkSweepPoint> out;
-  for (const SweepTable& t : sweep_tables(root, file, sweep)) {
-    LinkSweepPoint sp;
-    sp.values = t.values;
-    sp.link = parse_link(Reader{t.table, file, &t.where});
-    out.push_back(std::move(sp));
-  }
-  return out;
-}
 }  // namespace
 
 Experiment parse_experiment(const std::string& text, const std::string& source_name,
@@ -603,14 +588,14 @@ Experiment parse_experiment(const std::string& text, const std::string& source_n
   }
   if (ex.kind == "memory") {
     ex.memory = parse_memory(r);
-    ex.points = sweep_points(root, source_name, sweep);
+    ex.points = sweep_points<SweepPoint>(root, source_name, sweep, parse_memory);
     return ex;
   }
   if (ex.kind != "link") {
     r.bad("experiment", "kind", fmt::format("= \"{}\": use \"link\", \"memory\" or \"circuit\"", ex.kind));
   }
   ex.link = parse_link(r);
-  ex.link_points = link_sweep_points(root, source_name, sweep);
+  ex.link_points = sweep_points<LinkSweepPoint>(root, source_name, sweep, parse_link);
   return ex;
 }
 

@@ -71,23 +71,30 @@ int run_memory(const RunArgs& a, const Experiment& ex) {
   return kExitOk;
 }
 
+// The result file of a link run ("" with --no-output) and its root attributes.
+std::string link_output(const RunArgs& a) {
+  return a.no_output ? "" : (a.output.empty() ? std::filesystem::path(a.file).stem().string() + ".h5" : a.output);
+}
+RunAttributes link_attributes(const Experiment& ex) {
+  RunAttributes attrs;
+  attrs.engine = "link";
+  attrs.backend = backend_name();
+  attrs.precision = kPrecisionName;
+  attrs.ranks = mpi::size();
+  attrs.seed = ex.link.seed;
+  attrs.shots = ex.link.episodes;
+  attrs.config = ex.text;
+  return attrs;
+}
+
 // kind = "link" with a [sweep]: the points in order, each with its own seed (from the experiment
 // seed and its values), written as /points/<i> as they finish; complete = 1 at a clean end.
 int run_link_sweep(const RunArgs& a, const Experiment& ex) {
   const auto t0 = std::chrono::steady_clock::now();
-  const std::string out =
-      a.no_output ? "" : (a.output.empty() ? std::filesystem::path(a.file).stem().string() + ".h5" : a.output);
+  const std::string out = link_output(a);
   std::unique_ptr<ResultFile> file;
   if (!out.empty()) {
-    RunAttributes attrs;
-    attrs.engine = "link";
-    attrs.backend = backend_name();
-    attrs.precision = kPrecisionName;
-    attrs.ranks = mpi::size();
-    attrs.seed = ex.link.seed;
-    attrs.shots = ex.link.episodes;
-    attrs.config = ex.text;
-    file = std::make_unique<ResultFile>(out, attrs);
+    file = std::make_unique<ResultFile>(out, link_attributes(ex));
   }
   const bool talk = !a.quiet && mpi::rank() == 0;
   if (talk) fmt::print("qweave run {}: link sweep of {} points\n", a.file, ex.link_points.size());
@@ -139,17 +146,9 @@ int run_run(const RunArgs& a) {
   const LinkExperiment& e = ex.link;
   const LinkExperimentResult r = run_link_experiment(e, true);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  std::string out = a.no_output ? "" : (a.output.empty() ? std::filesystem::path(a.file).stem().string() + ".h5" : a.output);
+  const std::string out = link_output(a);
   if (!out.empty()) {
-    RunAttributes attrs;
-    attrs.engine = "link";
-    attrs.backend = backend_name();
-    attrs.precision = kPrecisionName;
-    attrs.ranks = mpi::size();
-    attrs.seed = e.seed;
-    attrs.shots = e.episodes;
-    attrs.config = ex.text;
-    ResultFile file(out, attrs);
+    ResultFile file(out, link_attributes(ex));
     write_link_experiment(file, e, r);
     file.write_summary("wall_time", seconds, "s", "wall-clock time of the run");
     file.close();
