@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <optional>
@@ -599,6 +600,48 @@ void ResultFile::close() {
 
 // ---- describe_result_file -----------------------------------------------------------------------
 
+namespace {
+herr_t collect_name(hid_t, const char* name, const H5L_info_t*, void* out) {
+  static_cast<std::vector<std::string>*>(out)->push_back(name);
+  return 0;
+}
+
+// The sweep points of a file (/points/<i>), one line each: the swept values (attributes named
+// "table.key") and the headline result; "" when the file has none.
+std::string describe_points(hid_t file) {
+  if (H5Lexists(file, "/points", H5P_DEFAULT) <= 0) return "";
+  Handle points(H5Gopen2(file, "/points", H5P_DEFAULT), H5Gclose);
+  if (!points.valid()) return "";
+  std::vector<std::string> names;
+  H5Literate(points.get(), H5_INDEX_NAME, H5_ITER_INC, nullptr, collect_name, &names);
+  std::sort(names.begin(), names.end(), [](const std::string& a, const std::string& b) {
+    return a.size() != b.size() ? a.size() < b.size() : a < b;  // numerical order of "0", "1", ..., "10"
+  });
+  std::string lines;
+  std::size_t complete = 0;
+  for (const std::string& name : names) {
+    Handle g(H5Gopen2(points.get(), name.c_str(), H5P_DEFAULT), H5Gclose);
+    if (!g.valid()) continue;
+    DatasetInfo info;
+    H5Aiterate2(g.get(), H5_INDEX_NAME, H5_ITER_INC, nullptr, collect_attribute, &info);
+    std::string swept, result;
+    bool done = false;
+    for (const auto& [k, v] : info.attributes) {
+      if (k.find('.') != std::string::npos) swept += fmt::format(" {}={}", k, v);
+      if (k == "logical_error_rate" || k == "fidelity_mean" || k == "rate_hz") {
+        char* end = nullptr;
+        const double x = std::strtod(v.c_str(), &end);
+        result += end && *end == '\0' ? fmt::format(" {}={:.6g}", k, x) : fmt::format(" {}={}", k, v);
+      }
+      if (k == "complete" && v != "0") done = true;
+    }
+    complete += done ? 1 : 0;
+    lines += fmt::format("  {}:{} ->{}{}\n", name, swept, result, done ? "" : "  (not complete)");
+  }
+  return fmt::format("points: {} ({} complete)\n", names.size(), complete) + lines;
+}
+}  // namespace
+
 std::string describe_result_file(const std::string& path) {
   silence_hdf5_errors();
   std::error_code ec;
@@ -672,6 +715,7 @@ std::string describe_result_file(const std::string& path) {
     if (!description.empty()) line += "  (" + description + ")";
     out += line + "\n";
   }
+  out += describe_points(file.get());
   return out;
 }
 

@@ -18,6 +18,7 @@
 #include "host/memory_experiment.h"
 #include "host/result_file.h"
 #include "kernels/link_maps.h"
+#include "tests/command.h"
 
 namespace {
 using namespace qw;
@@ -454,6 +455,11 @@ TEST(LinkSweep, CommandWritesEveryPointWithItsSummary) {
   EXPECT_GT(attr("/points/0", "rate_hz"), attr("/points/3", "rate_hz"));
   EXPECT_EQ(attr("/", "complete"), 1.0);
   H5Fclose(f);
+  // qweave info lists the points with their swept values and headline results.
+  std::string info;
+  ASSERT_EQ(qw::testing::run_command(std::string(QWEAVE_BINARY) + " info " + out, &info), 0) << info;
+  EXPECT_NE(info.find("points: 6 (6 complete)"), std::string::npos) << info;
+  EXPECT_NE(info.find("  5: link.length_km=40 memory.qubits_per_node=4 -> fidelity_mean="), std::string::npos) << info;
   std::filesystem::remove_all(dir);
 }
 }  // namespace
